@@ -1,0 +1,1 @@
+set(DP_BASE_MIB_DIR ${CMAKE_BINARY_DIR}/base-mibs)

@@ -1,0 +1,199 @@
+/*
+ * dp_store: the SQLite model of DISTRIBUTION-POINT-MIB.  No Net-SNMP here.
+ *
+ * The database is the model: every read is one indexed lookup through a
+ * prepared statement that is reset as soon as its row is copied out, so
+ * no read transaction outlives a call.  Counts by Status, the status-event
+ * log and the change counter are kept by triggers in the same transaction
+ * as the change, whoever the writer is (dpctl, dpagentd, or plain SQL).
+ *
+ * Functions return 0 (or 1 = found / 0 = not found for lookups) and -1 on
+ * error; dp_store_errmsg() then says what failed.
+ */
+#ifndef DP_STORE_H
+#define DP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convert/dp_convert.h"
+#include "convert/dp_props.h"
+
+#define DP_SCHEMA_VERSION 1
+
+struct dp_store;
+
+/* Open flags. */
+#define DP_STORE_READONLY	0x01	/* never write (dpctl list/show) */
+#define DP_STORE_CREATE		0x02	/* create the file and schema, migrate */
+
+/*
+ * Opens (and with DP_STORE_CREATE creates or migrates) the database.  On
+ * failure returns NULL and writes the reason to err.  A database whose
+ * schema is newer than this program's is refused.
+ */
+struct dp_store *dp_store_open(const char *path, int flags, int busy_ms,
+	    char *err, size_t errlen);
+void	dp_store_close(struct dp_store *st);
+const char *dp_store_errmsg(const struct dp_store *st);
+int	dp_store_schema_version(struct dp_store *st);
+
+/* ---- one row of dpTable ------------------------------------------------ */
+
+struct dp_row {
+	uint32_t	server_idx;
+	uint32_t	package_idx;
+	bool		bits_enabled;
+	bool		is_peer_dp;
+	bool		is_protected;
+	bool		refresh_now;
+	uint32_t	isv_data_size;
+	int32_t		object_type_id;
+	int32_t		package_type;
+	int32_t		status;
+	size_t		isv_data_len;
+	uint8_t		isv_data[DP_MAX_ISV_DATA];
+	char		isv_string[DP_MAX_ISV_STRING + 1];
+	char		last_refresh_time[DP_TIME_TEXT_MAX];	/* canonical */
+	char		package_id[DP_MAX_PACKAGE_ID + 1];
+	char		resource_type[DP_MAX_RESOURCE_TYPE + 1];
+	char		secure_object_id[DP_MAX_SECURE_OBJECT_ID + 1];
+	char		server_nal_path[DP_MAX_NAL_PATH + 1];
+	char		site_code[DP_MAX_SITE_CODE + 1];
+	char		site_name[DP_MAX_SITE_NAME + 1];
+	char		source_site[DP_MAX_SOURCE_SITE + 1];
+};
+
+struct dp_server {
+	uint32_t	idx;
+	char		nal_path[DP_MAX_NAL_PATH + 1];
+	char		name[DP_MAX_SERVER_NAME + 1];
+	char		site_code[DP_MAX_SITE_CODE + 1];
+	uint32_t	rows;
+	uint32_t	by_status[DP_B_COUNT];
+};
+
+struct dp_package {
+	uint32_t	idx;
+	char		package_id[DP_MAX_PACKAGE_ID + 1];
+	int32_t		package_type;
+	int32_t		object_type_id;
+	char		secure_object_id[DP_MAX_SECURE_OBJECT_ID + 1];
+	char		source_site[DP_MAX_SOURCE_SITE + 1];
+	char		site_name[DP_MAX_SITE_NAME + 1];
+	uint32_t	rows;
+	uint32_t	by_status[DP_B_COUNT];
+};
+
+struct dp_scalars {
+	uint32_t	servers;	/* servers with at least one row */
+	uint32_t	packages;	/* packages with at least one row */
+	uint32_t	rows;
+	uint32_t	by_status[DP_B_COUNT];
+	int64_t		last_change_ms;	/* 0: never changed */
+	uint64_t	change_counter;
+	int64_t		last_import_ms;	/* 0: never imported */
+	uint32_t	pending_writes;
+};
+
+/*
+ * Lookups in SNMP order.  *_get: the row with exactly this index.
+ * *_next: the first row whose index is strictly greater than the given
+ * one in lexicographic (server, package) order; index values are 64-bit so
+ * that callers can pass any OID sub-identifier (0..4294967295) and one
+ * beyond.  Return 1 and fill *out when found, 0 when there is none, -1 on
+ * error.
+ */
+int	dp_store_row_get(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, struct dp_row *out);
+int	dp_store_row_next(struct dp_store *st, int64_t server_idx,
+	    int64_t package_idx, struct dp_row *out);
+int	dp_store_server_get(struct dp_store *st, uint32_t idx,
+	    struct dp_server *out);
+int	dp_store_server_next(struct dp_store *st, int64_t idx,
+	    struct dp_server *out);
+int	dp_store_package_get(struct dp_store *st, uint32_t idx,
+	    struct dp_package *out);
+int	dp_store_package_next(struct dp_store *st, int64_t idx,
+	    struct dp_package *out);
+int	dp_store_scalars(struct dp_store *st, struct dp_scalars *out);
+
+/* Lookups by the class's own keys (dpctl show, check_dp). */
+int	dp_store_server_find(struct dp_store *st, const char *nal_path,
+	    const char *site_code, uint32_t *idx);
+int	dp_store_package_find(struct dp_store *st, const char *package_id,
+	    uint32_t *idx);
+
+/* PRAGMA data_version: changes whenever another connection commits. */
+int	dp_store_data_version(struct dp_store *st, int64_t *version);
+
+/* ---- import -------------------------------------------------------------- */
+
+/*
+ * One record of an export, already converted and validated by the import
+ * parsers.  A property whose bit is clear in `present` was absent or null:
+ * an update keeps the stored value, an insert takes the class default.
+ * Strings are NUL-terminated UTF-8 owned by the caller.
+ */
+struct dp_record {
+	uint32_t	 present;	/* 1u << enum dp_prop */
+	bool		 bits_enabled;
+	bool		 is_peer_dp;
+	bool		 is_protected;
+	bool		 refresh_now;
+	uint32_t	 isv_data_size;
+	int32_t		 object_type_id;
+	int32_t		 package_type;
+	int32_t		 status;
+	const uint8_t	*isv_data;
+	size_t		 isv_data_len;
+	const char	*isv_string;
+	const char	*package_id;
+	const char	*resource_type;
+	const char	*secure_object_id;
+	const char	*server_nal_path;
+	const char	*site_code;
+	const char	*site_name;
+	const char	*source_site;
+	char		 last_refresh_time[DP_TIME_TEXT_MAX];	/* canonical */
+};
+
+#define DP_PRESENT(rec, prop)	(((rec)->present >> (prop)) & 1u)
+
+struct dp_import_counts {
+	uint64_t	records;	/* records read */
+	uint64_t	inserted;
+	uint64_t	updated;	/* existing rows whose values changed */
+	uint64_t	unchanged;
+	uint64_t	removed;	/* by --snapshot */
+	uint64_t	kept_pending;	/* properties kept for an unacked write */
+};
+
+/*
+ * An import is one write transaction: begin, one call per record, end.
+ * dp_store_import_record() returns -1 for a record the database refuses
+ * (the message says why) and also for a second record with the same key
+ * (PackageID, ServerNALPath, SiteCode) in the same import.  end(commit =
+ * false) rolls everything back; with snapshot, end(commit = true) first
+ * removes the rows that no record named.
+ */
+int	dp_store_import_begin(struct dp_store *st, bool snapshot);
+int	dp_store_import_record(struct dp_store *st, const struct dp_record *rec);
+int	dp_store_import_end(struct dp_store *st, bool commit,
+	    struct dp_import_counts *counts);
+
+/* ---- housekeeping -------------------------------------------------------- */
+
+/* Deletes delivered status events and acknowledged writes older than
+ * retention_s seconds before now_ms; reports how many went. */
+int	dp_store_prune(struct dp_store *st, int64_t now_ms,
+	    int64_t retention_s, uint64_t *events, uint64_t *writes);
+
+/* A consistent copy with SQLite's online backup API while others write. */
+int	dp_store_backup(struct dp_store *st, const char *out_path);
+
+/* Milliseconds since the epoch, UTC (the clock every stored time uses). */
+int64_t	dp_now_ms(void);
+
+#endif
