@@ -1,2 +1,985 @@
-/* placeholder: being written */
-typedef int dp_placeholder_dp_store;
+/*
+ * dp_store: the SQLite model.  See dp_store.h for the contract and
+ * dp_schema.h for the schema and why it has that shape.
+ */
+#include "model/dp_store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "model/dp_schema.h"
+
+/* Columns of a dpTable row, in struct dp_row order after the key. */
+#define ROW_SELECT \
+	"SELECT d.server_idx, d.package_idx, d.bits_enabled, d.is_peer_dp, " \
+	"d.is_protected, d.refresh_now, d.isv_data_size, d.object_type_id, " \
+	"d.package_type, d.status, d.isv_data, d.isv_string, " \
+	"d.last_refresh_time, p.package_id, d.resource_type, " \
+	"d.secure_object_id, s.nal_path, s.site_code, d.site_name, " \
+	"d.source_site " \
+	"FROM dp d CROSS JOIN server s CROSS JOIN package p "
+#define ROW_JOIN "s.idx = d.server_idx AND p.idx = d.package_idx"
+
+#define SERVER_SELECT \
+	"SELECT idx, nal_path, name, site_code, rows, n_none, n_updated, " \
+	"n_added, n_deleted, n_other FROM server "
+#define PACKAGE_SELECT \
+	"SELECT idx, package_id, package_type, object_type_id, " \
+	"secure_object_id, source_site, site_name, rows, n_none, n_updated, " \
+	"n_added, n_deleted, n_other FROM package "
+
+enum stmt_id {
+	S_ROW_GET,
+	S_ROW_NEXT,
+	S_SERVER_GET,
+	S_SERVER_NEXT,
+	S_PACKAGE_GET,
+	S_PACKAGE_NEXT,
+	S_SCALARS,
+	S_SERVER_FIND,
+	S_PACKAGE_FIND,
+	S_DATA_VERSION,
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SERVER_INSERT,
+	S_PACKAGE_INSERT,
+	S_PACKAGE_UPDATE,
+	S_SEEN_INSERT,
+	S_DP_UPSERT,
+	S_META_ROWS,
+	S_SNAPSHOT_DELETE,
+	S_IMPORT_DONE,
+	S_PRUNE_EVENTS,
+	S_PRUNE_WRITES,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_ROW_GET] = ROW_SELECT
+	    "WHERE d.server_idx = ?1 AND d.package_idx = ?2 AND " ROW_JOIN,
+	/* Row values make this one seek on dp's primary key. */
+	[S_ROW_NEXT] = ROW_SELECT
+	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
+	    " ORDER BY d.server_idx, d.package_idx LIMIT 1",
+	[S_SERVER_GET] = SERVER_SELECT "WHERE idx = ?1 AND rows > 0",
+	[S_SERVER_NEXT] = SERVER_SELECT
+	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
+	[S_PACKAGE_GET] = PACKAGE_SELECT "WHERE idx = ?1 AND rows > 0",
+	[S_PACKAGE_NEXT] = PACKAGE_SELECT
+	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
+	[S_SCALARS] = "SELECT servers, packages, rows, n_none, n_updated, "
+	    "n_added, n_deleted, n_other, last_change_ms, change_counter, "
+	    "last_import_ms, pending_writes FROM meta WHERE id = 1",
+	[S_SERVER_FIND] = "SELECT idx FROM server "
+	    "WHERE nal_path = ?1 AND site_code = ?2",
+	[S_PACKAGE_FIND] = "SELECT idx FROM package WHERE package_id = ?1",
+	[S_DATA_VERSION] = "PRAGMA data_version",
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SERVER_INSERT] = "INSERT INTO server (nal_path, site_code, name) "
+	    "VALUES (?1, ?2, ?3)",
+	[S_PACKAGE_INSERT] = "INSERT INTO package (package_id) VALUES (?1)",
+	/* Package attributes are per instance in WMI; dpPackageTable shows
+	 * the last imported ones.  Write only when something differs. */
+	[S_PACKAGE_UPDATE] = "UPDATE package SET "
+	    "package_type = coalesce(?2, package_type), "
+	    "object_type_id = coalesce(?3, object_type_id), "
+	    "secure_object_id = coalesce(?4, secure_object_id), "
+	    "source_site = coalesce(?5, source_site), "
+	    "site_name = coalesce(?6, site_name) "
+	    "WHERE idx = ?1 AND (package_type, object_type_id, "
+	    "secure_object_id, source_site, site_name) IS NOT "
+	    "(coalesce(?2, package_type), coalesce(?3, object_type_id), "
+	    "coalesce(?4, secure_object_id), coalesce(?5, source_site), "
+	    "coalesce(?6, site_name))",
+	[S_SEEN_INSERT] = "INSERT INTO temp.dp_seen (server_idx, package_idx) "
+	    "VALUES (?1, ?2)",
+	/*
+	 * A NULL parameter is a property the export did not carry: an insert
+	 * takes the class default, an update keeps the stored value.  The
+	 * WHERE clause skips rows whose values are all equal, so re-importing
+	 * the same export writes nothing and fires no trigger.
+	 */
+	[S_DP_UPSERT] = "INSERT INTO dp (server_idx, package_idx, "
+	    DP_SQL_VALUE_COLUMNS("") ") VALUES (?1, ?2, "
+	    "coalesce(?3, 0), coalesce(?4, 0), coalesce(?5, 0), "
+	    "coalesce(?6, x''), coalesce(?7, 0), coalesce(?8, ''), "
+	    "coalesce(?9, '1990-01-01T00:00:00.000000'), coalesce(?10, 0), "
+	    "coalesce(?11, 0), coalesce(?12, 0), coalesce(?13, ''), "
+	    "coalesce(?14, ''), coalesce(?15, ''), coalesce(?16, ''), "
+	    "coalesce(?17, 0)) "
+	    "ON CONFLICT (server_idx, package_idx) DO UPDATE SET "
+	    "bits_enabled = coalesce(?3, bits_enabled), "
+	    "is_peer_dp = coalesce(?4, is_peer_dp), "
+	    "is_protected = coalesce(?5, is_protected), "
+	    "isv_data = coalesce(?6, isv_data), "
+	    "isv_data_size = coalesce(?7, isv_data_size), "
+	    "isv_string = coalesce(?8, isv_string), "
+	    "last_refresh_time = coalesce(?9, last_refresh_time), "
+	    "object_type_id = coalesce(?10, object_type_id), "
+	    "package_type = coalesce(?11, package_type), "
+	    "refresh_now = coalesce(?12, refresh_now), "
+	    "resource_type = coalesce(?13, resource_type), "
+	    "secure_object_id = coalesce(?14, secure_object_id), "
+	    "site_name = coalesce(?15, site_name), "
+	    "source_site = coalesce(?16, source_site), "
+	    "status = coalesce(?17, status) "
+	    "WHERE (" DP_SQL_VALUE_COLUMNS("") ") IS NOT ("
+	    "coalesce(?3, bits_enabled), coalesce(?4, is_peer_dp), "
+	    "coalesce(?5, is_protected), coalesce(?6, isv_data), "
+	    "coalesce(?7, isv_data_size), coalesce(?8, isv_string), "
+	    "coalesce(?9, last_refresh_time), coalesce(?10, object_type_id), "
+	    "coalesce(?11, package_type), coalesce(?12, refresh_now), "
+	    "coalesce(?13, resource_type), coalesce(?14, secure_object_id), "
+	    "coalesce(?15, site_name), coalesce(?16, source_site), "
+	    "coalesce(?17, status))",
+	[S_META_ROWS] = "SELECT rows FROM meta WHERE id = 1",
+	[S_SNAPSHOT_DELETE] = "DELETE FROM dp WHERE NOT EXISTS ("
+	    "SELECT 1 FROM temp.dp_seen s WHERE s.server_idx = dp.server_idx "
+	    "AND s.package_idx = dp.package_idx)",
+	[S_IMPORT_DONE] = "UPDATE meta SET last_import_ms = ?1 WHERE id = 1",
+	[S_PRUNE_EVENTS] = "DELETE FROM status_event "
+	    "WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1",
+	[S_PRUNE_WRITES] = "DELETE FROM outbox "
+	    "WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
+};
+
+struct dp_store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S_COUNT];
+	int		 flags;
+	bool		 importing;
+	bool		 snapshot;
+	uint64_t	 rows_before;
+	struct dp_import_counts counts;
+	char		 err[512];
+};
+
+static int
+store_fail(struct dp_store *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+store_fail(struct dp_store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+store_sqlfail(struct dp_store *st, const char *what)
+{
+	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+const char *
+dp_store_errmsg(const struct dp_store *st)
+{
+	return st->err;
+}
+
+int64_t
+dp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Statements are prepared on first use, so that a read-only opener never
+ * prepares what it does not run. */
+static sqlite3_stmt *
+stmt_get(struct dp_store *st, enum stmt_id id)
+{
+	if (st->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->stmt[id], NULL) != SQLITE_OK) {
+		store_sqlfail(st, "preparing a statement");
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+/* Resets at once: a statement left mid-step holds a read transaction,
+ * which freezes data_version and starves checkpoints. */
+static void
+stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int
+exec_sql(struct dp_store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		store_fail(st, "%s: %s", what, msg != NULL ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_simple(struct dp_store *st, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_sqlfail(st, what);
+	return 0;
+}
+
+static int
+read_user_version(struct dp_store *st, int *version)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return store_sqlfail(st, "reading the schema version");
+	rc = sqlite3_step(s);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (*version < 0)
+		return store_sqlfail(st, "reading the schema version");
+	return 0;
+}
+
+int
+dp_store_schema_version(struct dp_store *st)
+{
+	int v;
+
+	return read_user_version(st, &v) == 0 ? v : -1;
+}
+
+/* Brings the schema to DP_SCHEMA_VERSION, one migration per transaction
+ * step, all in one transaction. */
+static int
+migrate(struct dp_store *st, int from)
+{
+	char sql[64];
+
+	if (exec_sql(st, "BEGIN IMMEDIATE", "starting the migration") != 0)
+		return -1;
+	for (int v = from; v < DP_SCHEMA_VERSION; v++) {
+		if (exec_sql(st, dp_migrations[v], "migrating the schema") != 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(st, sql, "recording the schema version") != 0)
+			goto fail;
+	}
+	if (exec_sql(st, "COMMIT", "committing the migration") != 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct dp_store *
+dp_store_open(const char *path, int flags, int busy_ms, char *err,
+    size_t errlen)
+{
+	struct dp_store *st;
+	int oflags, version;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	st->flags = flags;
+	if (flags & DP_STORE_READONLY)
+		oflags = SQLITE_OPEN_READONLY;
+	else if (flags & DP_STORE_CREATE)
+		oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	else
+		oflags = SQLITE_OPEN_READWRITE;
+	/* One connection per thread of use; no shared cache, no mmap (mapped
+	 * pages would count in the daemon's memory). */
+	oflags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, busy_ms);
+	if (read_user_version(st, &version) != 0)
+		goto fail_st;
+	if (version > DP_SCHEMA_VERSION) {
+		store_fail(st, "schema version %d is newer than this program's "
+		    "(%d): upgrade dpagent", version, DP_SCHEMA_VERSION);
+		goto fail_st;
+	}
+	if (!(flags & DP_STORE_READONLY)) {
+		if (exec_sql(st, "PRAGMA journal_mode = WAL; "
+		    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		    "configuring the database") != 0)
+			goto fail_st;
+	}
+	if (version < DP_SCHEMA_VERSION) {
+		if (!(flags & DP_STORE_CREATE)) {
+			if (version == 0)
+				store_fail(st, "not a dpagent database "
+				    "(run 'dpctl --db FILE init')");
+			else
+				store_fail(st, "schema version %d is older than "
+				    "%d: run 'dpctl --db FILE init' to migrate",
+				    version, DP_SCHEMA_VERSION);
+			goto fail_st;
+		}
+		if (migrate(st, version) != 0)
+			goto fail_st;
+	}
+	return st;
+
+fail_st:
+	snprintf(err, errlen, "%s: %s", path, st->err);
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return NULL;
+}
+
+void
+dp_store_close(struct dp_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->importing)
+		dp_store_import_end(st, false, NULL);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static void
+copy_text(char *dst, size_t dstsize, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	/* Imports never store more than the MIB allows; a longer value can
+	 * only come from plain SQL and is cut rather than overrun. */
+	if (n >= dstsize)
+		n = dstsize - 1;
+	if (t != NULL)
+		memcpy(dst, t, n);
+	else
+		n = 0;
+	dst[n] = '\0';
+}
+
+static uint32_t
+col_u32(sqlite3_stmt *s, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(s, col);
+
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int32_t
+col_i32(sqlite3_stmt *s, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(s, col);
+
+	return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX :
+	    (int32_t)v;
+}
+
+static void
+read_row(sqlite3_stmt *s, struct dp_row *r)
+{
+	const void *blob;
+	size_t n;
+
+	r->server_idx = col_u32(s, 0);
+	r->package_idx = col_u32(s, 1);
+	r->bits_enabled = sqlite3_column_int(s, 2) != 0;
+	r->is_peer_dp = sqlite3_column_int(s, 3) != 0;
+	r->is_protected = sqlite3_column_int(s, 4) != 0;
+	r->refresh_now = sqlite3_column_int(s, 5) != 0;
+	r->isv_data_size = col_u32(s, 6);
+	r->object_type_id = col_i32(s, 7);
+	r->package_type = col_i32(s, 8);
+	r->status = col_i32(s, 9);
+	blob = sqlite3_column_blob(s, 10);
+	n = (size_t)sqlite3_column_bytes(s, 10);
+	if (n > sizeof(r->isv_data))
+		n = sizeof(r->isv_data);
+	if (blob != NULL)
+		memcpy(r->isv_data, blob, n);
+	else
+		n = 0;
+	r->isv_data_len = n;
+	copy_text(r->isv_string, sizeof(r->isv_string), s, 11);
+	copy_text(r->last_refresh_time, sizeof(r->last_refresh_time), s, 12);
+	copy_text(r->package_id, sizeof(r->package_id), s, 13);
+	copy_text(r->resource_type, sizeof(r->resource_type), s, 14);
+	copy_text(r->secure_object_id, sizeof(r->secure_object_id), s, 15);
+	copy_text(r->server_nal_path, sizeof(r->server_nal_path), s, 16);
+	copy_text(r->site_code, sizeof(r->site_code), s, 17);
+	copy_text(r->site_name, sizeof(r->site_name), s, 18);
+	copy_text(r->source_site, sizeof(r->source_site), s, 19);
+}
+
+static void
+read_server(sqlite3_stmt *s, struct dp_server *v)
+{
+	v->idx = col_u32(s, 0);
+	copy_text(v->nal_path, sizeof(v->nal_path), s, 1);
+	copy_text(v->name, sizeof(v->name), s, 2);
+	copy_text(v->site_code, sizeof(v->site_code), s, 3);
+	v->rows = col_u32(s, 4);
+	for (int b = 0; b < DP_B_COUNT; b++)
+		v->by_status[b] = col_u32(s, 5 + b);
+}
+
+static void
+read_package(sqlite3_stmt *s, struct dp_package *v)
+{
+	v->idx = col_u32(s, 0);
+	copy_text(v->package_id, sizeof(v->package_id), s, 1);
+	v->package_type = col_i32(s, 2);
+	v->object_type_id = col_i32(s, 3);
+	copy_text(v->secure_object_id, sizeof(v->secure_object_id), s, 4);
+	copy_text(v->source_site, sizeof(v->source_site), s, 5);
+	copy_text(v->site_name, sizeof(v->site_name), s, 6);
+	v->rows = col_u32(s, 7);
+	for (int b = 0; b < DP_B_COUNT; b++)
+		v->by_status[b] = col_u32(s, 8 + b);
+}
+
+typedef void (*reader_fn)(sqlite3_stmt *, void *);
+
+/* Runs a one-row lookup with up to two integer keys; 1 found, 0 not. */
+static int
+lookup(struct dp_store *st, enum stmt_id id, int nkeys, int64_t k1,
+    int64_t k2, reader_fn reader, void *out)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (nkeys > 0)
+		sqlite3_bind_int64(s, 1, k1);
+	if (nkeys > 1)
+		sqlite3_bind_int64(s, 2, k2);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		reader(s, out);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_sqlfail(st, "reading the model");
+}
+
+int
+dp_store_row_get(struct dp_store *st, uint32_t server_idx,
+    uint32_t package_idx, struct dp_row *out)
+{
+	return lookup(st, S_ROW_GET, 2, server_idx, package_idx,
+	    (reader_fn)read_row, out);
+}
+
+int
+dp_store_row_next(struct dp_store *st, int64_t server_idx,
+    int64_t package_idx, struct dp_row *out)
+{
+	return lookup(st, S_ROW_NEXT, 2, server_idx, package_idx,
+	    (reader_fn)read_row, out);
+}
+
+int
+dp_store_server_get(struct dp_store *st, uint32_t idx, struct dp_server *out)
+{
+	return lookup(st, S_SERVER_GET, 1, idx, 0, (reader_fn)read_server,
+	    out);
+}
+
+int
+dp_store_server_next(struct dp_store *st, int64_t idx, struct dp_server *out)
+{
+	return lookup(st, S_SERVER_NEXT, 1, idx, 0, (reader_fn)read_server,
+	    out);
+}
+
+int
+dp_store_package_get(struct dp_store *st, uint32_t idx,
+    struct dp_package *out)
+{
+	return lookup(st, S_PACKAGE_GET, 1, idx, 0, (reader_fn)read_package,
+	    out);
+}
+
+int
+dp_store_package_next(struct dp_store *st, int64_t idx,
+    struct dp_package *out)
+{
+	return lookup(st, S_PACKAGE_NEXT, 1, idx, 0, (reader_fn)read_package,
+	    out);
+}
+
+static void
+read_scalars(sqlite3_stmt *s, struct dp_scalars *v)
+{
+	v->servers = col_u32(s, 0);
+	v->packages = col_u32(s, 1);
+	v->rows = col_u32(s, 2);
+	for (int b = 0; b < DP_B_COUNT; b++)
+		v->by_status[b] = col_u32(s, 3 + b);
+	v->last_change_ms = sqlite3_column_int64(s, 8);
+	v->change_counter = (uint64_t)sqlite3_column_int64(s, 9);
+	v->last_import_ms = sqlite3_column_int64(s, 10);
+	v->pending_writes = col_u32(s, 11);
+}
+
+int
+dp_store_scalars(struct dp_store *st, struct dp_scalars *out)
+{
+	int rc = lookup(st, S_SCALARS, 0, 0, 0, (reader_fn)read_scalars, out);
+
+	if (rc == 0)
+		return store_fail(st, "the meta row is missing");
+	return rc < 0 ? -1 : 0;
+}
+
+static void
+read_idx(sqlite3_stmt *s, uint32_t *idx)
+{
+	*idx = col_u32(s, 0);
+}
+
+int
+dp_store_server_find(struct dp_store *st, const char *nal_path,
+    const char *site_code, uint32_t *idx)
+{
+	sqlite3_stmt *s = stmt_get(st, S_SERVER_FIND);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, nal_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, site_code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_idx(s, idx);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "finding a server");
+}
+
+int
+dp_store_package_find(struct dp_store *st, const char *package_id,
+    uint32_t *idx)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PACKAGE_FIND);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, package_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_idx(s, idx);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "finding a package");
+}
+
+int
+dp_store_data_version(struct dp_store *st, int64_t *version)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DATA_VERSION);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? 0 : store_sqlfail(st, "PRAGMA data_version");
+}
+
+/* ---- import ------------------------------------------------------------- */
+
+static int
+meta_rows(struct dp_store *st, uint64_t *rows)
+{
+	sqlite3_stmt *s = stmt_get(st, S_META_ROWS);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*rows = (uint64_t)sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? 0 : store_sqlfail(st, "counting rows");
+}
+
+int
+dp_store_import_begin(struct dp_store *st, bool snapshot)
+{
+	if (st->importing)
+		return store_fail(st, "an import is already in progress");
+	/* Keys named by this import: duplicate detection and --snapshot. */
+	if (exec_sql(st, "CREATE TEMP TABLE IF NOT EXISTS dp_seen ("
+	    "server_idx INTEGER NOT NULL, package_idx INTEGER NOT NULL, "
+	    "PRIMARY KEY (server_idx, package_idx)) WITHOUT ROWID; "
+	    "DELETE FROM temp.dp_seen", "preparing the import") != 0)
+		return -1;
+	if (run_simple(st, S_BEGIN, "starting the import") != 0)
+		return -1;
+	memset(&st->counts, 0, sizeof(st->counts));
+	st->snapshot = snapshot;
+	st->importing = true;
+	if (meta_rows(st, &st->rows_before) != 0) {
+		dp_store_import_end(st, false, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int col, bool present, const char *v)
+{
+	if (present && v != NULL)
+		sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, col);
+}
+
+static void
+bind_int_or_null(sqlite3_stmt *s, int col, bool present, int64_t v)
+{
+	if (present)
+		sqlite3_bind_int64(s, col, v);
+	else
+		sqlite3_bind_null(s, col);
+}
+
+/* Finds or creates the server of a record. */
+static int
+import_server(struct dp_store *st, const struct dp_record *rec, uint32_t *idx)
+{
+	char name[DP_MAX_SERVER_NAME + 1];
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = dp_store_server_find(st, rec->server_nal_path, rec->site_code,
+	    idx);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if ((s = stmt_get(st, S_SERVER_INSERT)) == NULL)
+		return -1;
+	dp_nal_server_name(rec->server_nal_path, name, sizeof(name));
+	sqlite3_bind_text(s, 1, rec->server_nal_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, rec->site_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, "adding a server");
+	*idx = (uint32_t)sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* Finds or creates the package of a record and refreshes its attributes. */
+static int
+import_package(struct dp_store *st, const struct dp_record *rec,
+    uint32_t *idx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = dp_store_package_find(st, rec->package_id, idx);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		if ((s = stmt_get(st, S_PACKAGE_INSERT)) == NULL)
+			return -1;
+		sqlite3_bind_text(s, 1, rec->package_id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		stmt_done(s);
+		if (rc != SQLITE_DONE)
+			return store_sqlfail(st, "adding a package");
+		*idx = (uint32_t)sqlite3_last_insert_rowid(st->db);
+	}
+	if ((s = stmt_get(st, S_PACKAGE_UPDATE)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, *idx);
+	bind_int_or_null(s, 2, DP_PRESENT(rec, DP_P_PACKAGE_TYPE),
+	    rec->package_type);
+	bind_int_or_null(s, 3, DP_PRESENT(rec, DP_P_OBJECT_TYPE_ID),
+	    rec->object_type_id);
+	bind_text_or_null(s, 4, DP_PRESENT(rec, DP_P_SECURE_OBJECT_ID),
+	    rec->secure_object_id);
+	bind_text_or_null(s, 5, DP_PRESENT(rec, DP_P_SOURCE_SITE),
+	    rec->source_site);
+	bind_text_or_null(s, 6, DP_PRESENT(rec, DP_P_SITE_NAME),
+	    rec->site_name);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, "updating a package");
+	return 0;
+}
+
+int
+dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
+{
+	uint32_t sidx, pidx;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!st->importing)
+		return store_fail(st, "no import in progress");
+	if (rec->package_id == NULL || rec->server_nal_path == NULL ||
+	    rec->site_code == NULL)
+		return store_fail(st, "a record lacks a key property");
+	if (import_server(st, rec, &sidx) != 0 ||
+	    import_package(st, rec, &pidx) != 0)
+		return -1;
+
+	if ((s = stmt_get(st, S_SEEN_INSERT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, sidx);
+	sqlite3_bind_int64(s, 2, pidx);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return store_fail(st, "PackageID %s on %s (SiteCode %s) "
+		    "appears more than once in this import", rec->package_id,
+		    rec->server_nal_path, rec->site_code);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, "recording an imported key");
+
+	if ((s = stmt_get(st, S_DP_UPSERT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, sidx);
+	sqlite3_bind_int64(s, 2, pidx);
+	bind_int_or_null(s, 3, DP_PRESENT(rec, DP_P_BITS_ENABLED),
+	    rec->bits_enabled);
+	bind_int_or_null(s, 4, DP_PRESENT(rec, DP_P_IS_PEER_DP),
+	    rec->is_peer_dp);
+	bind_int_or_null(s, 5, DP_PRESENT(rec, DP_P_IS_PROTECTED),
+	    rec->is_protected);
+	if (DP_PRESENT(rec, DP_P_ISV_DATA))
+		sqlite3_bind_blob(s, 6, rec->isv_data != NULL ? rec->isv_data :
+		    (const void *)"", (int)rec->isv_data_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+	bind_int_or_null(s, 7, DP_PRESENT(rec, DP_P_ISV_DATA_SIZE),
+	    rec->isv_data_size);
+	bind_text_or_null(s, 8, DP_PRESENT(rec, DP_P_ISV_STRING),
+	    rec->isv_string);
+	bind_text_or_null(s, 9, DP_PRESENT(rec, DP_P_LAST_REFRESH_TIME),
+	    rec->last_refresh_time);
+	bind_int_or_null(s, 10, DP_PRESENT(rec, DP_P_OBJECT_TYPE_ID),
+	    rec->object_type_id);
+	bind_int_or_null(s, 11, DP_PRESENT(rec, DP_P_PACKAGE_TYPE),
+	    rec->package_type);
+	bind_int_or_null(s, 12, DP_PRESENT(rec, DP_P_REFRESH_NOW),
+	    rec->refresh_now);
+	bind_text_or_null(s, 13, DP_PRESENT(rec, DP_P_RESOURCE_TYPE),
+	    rec->resource_type);
+	bind_text_or_null(s, 14, DP_PRESENT(rec, DP_P_SECURE_OBJECT_ID),
+	    rec->secure_object_id);
+	bind_text_or_null(s, 15, DP_PRESENT(rec, DP_P_SITE_NAME),
+	    rec->site_name);
+	bind_text_or_null(s, 16, DP_PRESENT(rec, DP_P_SOURCE_SITE),
+	    rec->source_site);
+	bind_int_or_null(s, 17, DP_PRESENT(rec, DP_P_STATUS), rec->status);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, "writing a row");
+	st->counts.records++;
+	if (sqlite3_changes(st->db) == 0)
+		st->counts.unchanged++;
+	else
+		st->counts.updated++;	/* inserts are told apart at the end */
+	return 0;
+}
+
+int
+dp_store_import_end(struct dp_store *st, bool commit,
+    struct dp_import_counts *counts)
+{
+	uint64_t rows_after;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!st->importing)
+		return store_fail(st, "no import in progress");
+	if (!commit)
+		goto rollback;
+	if (st->snapshot) {
+		if (st->counts.records == 0 && st->rows_before > 0) {
+			store_fail(st, "a snapshot with no records would "
+			    "remove all %" PRIu64 " rows: refused",
+			    st->rows_before);
+			goto rollback;
+		}
+		if (run_simple(st, S_SNAPSHOT_DELETE, "removing rows absent "
+		    "from the snapshot") != 0)
+			goto rollback;
+		st->counts.removed = (uint64_t)sqlite3_changes(st->db);
+	}
+	if (meta_rows(st, &rows_after) != 0)
+		goto rollback;
+	/* Only inserts add rows and only the snapshot removes them. */
+	st->counts.inserted = rows_after + st->counts.removed -
+	    st->rows_before;
+	st->counts.updated -= st->counts.inserted;
+	if ((s = stmt_get(st, S_IMPORT_DONE)) == NULL)
+		goto rollback;
+	sqlite3_bind_int64(s, 1, dp_now_ms());
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlfail(st, "recording the import time");
+		goto rollback;
+	}
+	if (run_simple(st, S_COMMIT, "committing the import") != 0)
+		goto rollback;
+	st->importing = false;
+	if (counts != NULL)
+		*counts = st->counts;
+	return 0;
+
+rollback:
+	/* Keep the first error message: it says why we roll back. */
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->importing = false;
+	return commit ? -1 : 0;
+}
+
+/* ---- housekeeping ------------------------------------------------------- */
+
+int
+dp_store_prune(struct dp_store *st, int64_t now_ms, int64_t retention_s,
+    uint64_t *events, uint64_t *writes)
+{
+	int64_t before = now_ms - retention_s * 1000;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (run_simple(st, S_BEGIN, "starting the prune") != 0)
+		return -1;
+	if ((s = stmt_get(st, S_PRUNE_EVENTS)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlfail(st, "pruning events");
+		goto fail;
+	}
+	if (events != NULL)
+		*events = (uint64_t)sqlite3_changes(st->db);
+	if ((s = stmt_get(st, S_PRUNE_WRITES)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, before);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlfail(st, "pruning acknowledged writes");
+		goto fail;
+	}
+	if (writes != NULL)
+		*writes = (uint64_t)sqlite3_changes(st->db);
+	if (run_simple(st, S_COMMIT, "committing the prune") != 0)
+		goto fail;
+	return 0;
+fail:
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+dp_store_backup(struct dp_store *st, const char *out_path)
+{
+	sqlite3 *out = NULL;
+	sqlite3_backup *bk;
+	struct stat sb;
+	int rc;
+
+	/* Never overwrite: the surrogates live only in the database, and a
+	 * wrong OUT would destroy the very thing a backup protects. */
+	if (stat(out_path, &sb) == 0)
+		return store_fail(st, "%s exists; refusing to overwrite it",
+		    out_path);
+	if (sqlite3_open_v2(out_path, &out, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		store_fail(st, "%s: %s", out_path, out != NULL ?
+		    sqlite3_errmsg(out) : "out of memory");
+		goto fail;
+	}
+	if ((bk = sqlite3_backup_init(out, "main", st->db, "main")) == NULL) {
+		store_fail(st, "%s: %s", out_path, sqlite3_errmsg(out));
+		goto fail;
+	}
+	/* One step copies every page inside one read transaction: in WAL
+	 * mode that is a consistent snapshot and writers are not blocked. */
+	do {
+		rc = sqlite3_backup_step(bk, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "%s: backup failed: %s", out_path,
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (sqlite3_close(out) != SQLITE_OK) {
+		store_fail(st, "%s: closing the backup failed", out_path);
+		out = NULL;
+		goto fail_unlink;
+	}
+	return 0;
+fail:
+	sqlite3_close(out);
+fail_unlink:
+	unlink(out_path);
+	return -1;
+}
