@@ -1,0 +1,22 @@
+/*
+ * dp_agent: the Net-SNMP handler that serves DISTRIBUTION-POINT-MIB's
+ * objects (dpScalars, dpServerTable, dpPackageTable, dpTable) from the
+ * model.  One registration covers dpObjects; every GET and GETNEXT is
+ * answered by indexed lookups, nothing is cached across requests and
+ * nothing is read at start-up.  Used by dpagentd (AgentX subagent) and,
+ * unchanged, by the in-master module.
+ */
+#ifndef DP_AGENT_H
+#define DP_AGENT_H
+
+#include "model/dp_store.h"
+
+struct dp_agent;
+
+/* Registers the handler with the agent library.  The store may be set
+ * later; until then every request fails with genErr. */
+struct dp_agent *dp_agent_register(struct dp_store *st);
+void	dp_agent_set_store(struct dp_agent *ag, struct dp_store *st);
+void	dp_agent_unregister(struct dp_agent *ag);
+
+#endif
