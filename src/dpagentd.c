@@ -316,10 +316,14 @@ main(int argc, char **argv)
 	while (!stopping)
 		agent_check_and_process(1);
 	dp_info("stopping on a signal");
+	/* Take in what is pending first (notably a master that went away at
+	 * the same moment), so that the shutdown does not talk to a closed
+	 * session. */
+	agent_check_and_process(0);
 	ex = EXIT_SUCCESS;
 out:
-	dp_agent_unregister(ag);
 	snmp_shutdown(APP_NAME);
+	dp_agent_free(ag);
 	dp_store_close(st);
 	if (pidfile != NULL && ex == EXIT_SUCCESS)
 		unlink(pidfile);

@@ -376,3 +376,9 @@ dp_agent_unregister(struct dp_agent *ag)
 		netsnmp_unregister_handler(ag->reg);
 	free(ag);
 }
+
+void
+dp_agent_free(struct dp_agent *ag)
+{
+	free(ag);
+}

@@ -18,5 +18,9 @@ struct dp_agent;
 struct dp_agent *dp_agent_register(struct dp_store *st);
 void	dp_agent_set_store(struct dp_agent *ag, struct dp_store *st);
 void	dp_agent_unregister(struct dp_agent *ag);
+/* After snmp_shutdown(): the master forgets a closed session's
+ * registrations, and unregistering from a master that is already gone
+ * trips an assertion in the AgentX subagent code. */
+void	dp_agent_free(struct dp_agent *ag);
 
 #endif
