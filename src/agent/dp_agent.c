@@ -299,14 +299,12 @@ answer_next(struct dp_agent *ag, netsnmp_agent_request_info *reqinfo,
 	}
 }
 
-static int
-dp_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
-    netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+void
+dp_agent_handle(struct dp_agent *ag, netsnmp_agent_request_info *reqinfo,
+    netsnmp_request_info *requests)
 {
-	struct dp_agent *ag = handler->myvoid;
 	netsnmp_request_info *r;
 
-	(void)reg;
 	ag->last.valid = false;
 	ag->now_ms = dp_now_ms();
 	for (r = requests; r != NULL; r = r->next) {
@@ -330,24 +328,39 @@ dp_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
 		}
 	}
 	ag->last.valid = false;
+}
+
+static int
+dp_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
+    netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	(void)reg;
+	dp_agent_handle(handler->myvoid, reqinfo, requests);
 	return SNMP_ERR_NOERROR;
+}
+
+struct dp_agent *
+dp_agent_new(struct dp_store *st)
+{
+	struct dp_agent *ag = calloc(1, sizeof(*ag));
+
+	if (ag != NULL)
+		ag->st = st;
+	return ag;
 }
 
 struct dp_agent *
 dp_agent_register(struct dp_store *st)
 {
 	struct dp_agent *ag;
-	netsnmp_mib_handler *h;
 
-	if ((ag = calloc(1, sizeof(*ag))) == NULL)
+	if ((ag = dp_agent_new(st)) == NULL)
 		return NULL;
-	ag->st = st;
 	ag->reg = netsnmp_create_handler_registration("dpObjects", dp_handler,
 	    dp_objects_oid, DP_OBJECTS_LEN, HANDLER_CAN_RWRITE);
 	if (ag->reg == NULL)
 		goto fail;
-	h = ag->reg->handler;
-	h->myvoid = ag;
+	ag->reg->handler->myvoid = ag;
 	if (netsnmp_register_handler(ag->reg) != MIB_REGISTERED_OK) {
 		/* netsnmp_register_handler frees the registration. */
 		ag->reg = NULL;

@@ -9,9 +9,23 @@
 #ifndef DP_AGENT_H
 #define DP_AGENT_H
 
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
 #include "model/dp_store.h"
 
 struct dp_agent;
+
+/* An agent that is not registered anywhere: for tests, which call
+ * dp_agent_handle() as the agent library would. */
+struct dp_agent *dp_agent_new(struct dp_store *st);
+
+/* The handler's body: answers every unprocessed request in the list for
+ * reqinfo->mode (GET, GETNEXT; SETs are refused for now). */
+void	dp_agent_handle(struct dp_agent *ag,
+	    netsnmp_agent_request_info *reqinfo,
+	    netsnmp_request_info *requests);
 
 /* Registers the handler with the agent library.  The store may be set
  * later; until then every request fails with genErr. */

@@ -1,0 +1,355 @@
+"""A private Net-SNMP stack for integration tests: a real snmpd master on
+127.0.0.1 and a high UDP port with its AgentX socket in a temporary
+directory, dpagentd connected to it, and the real clients (snmpget,
+snmpwalk, snmpbulkwalk, snmptable) to query them.
+
+Every process started here is stopped by PID, also when a test fails or
+the run is interrupted.  Nothing touches the system's snmpd or its files.
+"""
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+ROOT = ".1.3.6.1.4.1.32473.77"
+OBJECTS = ROOT + ".1"
+SCALARS = OBJECTS + ".1"
+SERVER_ENTRY = OBJECTS + ".2.1"
+PACKAGE_ENTRY = OBJECTS + ".3.1"
+ROW_ENTRY = OBJECTS + ".4.1"
+
+BUILD = os.environ.get("DP_BUILD_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build"))
+SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DATA = os.path.join(SOURCE, "tests", "data")
+
+_live = []  # processes to stop at exit, whatever happens
+
+
+def _stop_all():
+    for proc in list(_live):
+        _stop(proc)
+
+
+atexit.register(_stop_all)
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(_sig, lambda s, f: (_stop_all(), os._exit(128 + s)))
+
+
+def _stop(proc, sig=signal.SIGTERM):
+    if proc in _live:
+        _live.remove(proc)
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 that nothing uses right now."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port > 10000:
+            return port
+    raise RuntimeError("no free UDP port")
+
+
+def tool(name):
+    path = os.path.join(BUILD, name)
+    if not os.path.exists(path):
+        raise RuntimeError("%s not built (DP_BUILD_DIR=%s)" % (name, BUILD))
+    return os.path.abspath(path)
+
+
+def dpctl(db, *args, check=True):
+    r = subprocess.run([tool("dpctl"), "--db", db] + list(args),
+                       capture_output=True, text=True, timeout=600)
+    if check and r.returncode != 0:
+        raise AssertionError("dpctl %s failed (%d): %s" %
+                             (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+class Stack:
+    """snmpd (master agentx) + dpagentd on a private socket and port."""
+
+    def __init__(self, db, community="public"):
+        self.dir = tempfile.mkdtemp(prefix="dpstack.")
+        self.db = db
+        self.port = free_udp_port()
+        self.sock = os.path.join(self.dir, "agentx.sock")
+        self.community = community
+        self.master = None
+        self.agent = None
+        self.agent_log = os.path.join(self.dir, "dpagentd.log")
+        self.master_log = os.path.join(self.dir, "snmpd.log")
+        with open(os.path.join(self.dir, "snmpd.conf"), "w") as f:
+            f.write("agentaddress udp:127.0.0.1:%d\n" % self.port)
+            f.write("master agentx\n")
+            f.write("agentXSocket %s\n" % self.sock)
+            f.write("agentXPerms 0600 0700\n")
+            f.write("agentXTimeout 1\nagentXRetries 1\n")
+            f.write("rocommunity %s 127.0.0.1\n" % community)
+
+    # -- processes ---------------------------------------------------------
+
+    def start_master(self):
+        env = dict(os.environ, MIBS="")
+        self.master = subprocess.Popen(
+            ["snmpd", "-f", "-Lf", self.master_log, "-C", "-c",
+             os.path.join(self.dir, "snmpd.conf"),
+             "-p", os.path.join(self.dir, "snmpd.pid")],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        _live.append(self.master)
+        self._wait(lambda: self.get_raw(".1.3.6.1.2.1.1.3.0")[0] == 0,
+                   "snmpd to answer", self.master)
+
+    def stop_master(self, sig=signal.SIGTERM):
+        return _stop(self.master, sig)
+
+    def start_agent(self, *extra, wait=True):
+        self.agent = subprocess.Popen(
+            [tool("dpagentd"), "-f", "--db", self.db, "-x", self.sock,
+             "-Lf", self.agent_log] + list(extra),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        _live.append(self.agent)
+        if wait:
+            self.wait_served()
+
+    def wait_served(self, timeout=15):
+        self._wait(lambda: "No Such Object" not in
+                   self.get_raw(SCALARS + ".3.0")[1] and
+                   self.get_raw(SCALARS + ".3.0")[0] == 0,
+                   "dpagentd to be served", self.agent, timeout)
+
+    def stop_agent(self, sig=signal.SIGTERM):
+        return _stop(self.agent, sig)
+
+    def _wait(self, ready, what, proc, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError("%s exited (%d) while waiting for %s:"
+                                     "\n%s" % (proc.args[0], proc.returncode,
+                                               what, self.logs()))
+            if ready():
+                return
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for %s\n%s" %
+                             (what, self.logs()))
+
+    def logs(self):
+        out = []
+        for path in (self.master_log, self.agent_log):
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    out.append("--- %s\n%s" % (os.path.basename(path),
+                                               f.read()[-4000:]))
+        return "\n".join(out)
+
+    def close(self):
+        for p in (self.agent, self.master):
+            if p is not None:
+                _stop(p)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- clients -----------------------------------------------------------
+
+    def target(self):
+        return "127.0.0.1:%d" % self.port
+
+    def client(self, cmd, *args, opts=("-On", "-Oe", "-Ox"), timeout=600):
+        argv = [cmd, "-v2c", "-c", self.community, "-t", "3", "-r", "1",
+                "-m", "", "-M", "/dev/null"] + list(opts) + \
+            [self.target()] + list(args)
+        return subprocess.run(argv, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def get_raw(self, *oids):
+        r = self.client("snmpget", *oids)
+        return r.returncode, r.stdout + r.stderr
+
+    def get(self, *oids):
+        r = self.client("snmpget", *oids)
+        if r.returncode != 0:
+            raise AssertionError("snmpget %s: %s" % (oids, r.stderr))
+        return parse(r.stdout)
+
+    def walk(self, oid, cmd="snmpwalk", *opts):
+        r = self.client(cmd, *(list(opts) + [oid]))
+        if r.returncode != 0:
+            raise AssertionError("%s %s: %s" % (cmd, oid, r.stderr))
+        return parse(r.stdout)
+
+
+_LINE = re.compile(r"^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): ?)?(.*)$")
+
+
+def parse(text):
+    """snmpget/snmpwalk output with -On -Oe -Ox -> [(oid, type, value)].
+    Octet strings become bytes, numbers int; the exceptions
+    noSuchObject/noSuchInstance/endOfMibView become their names."""
+    out = []
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m is None:
+            if out and out[-1][1] == "STRING":
+                oid, typ, acc = out[-1]
+                out[-1] = (oid, typ, acc + line.strip())
+                continue
+            if not line.strip():
+                continue
+            raise AssertionError("unparsed line: %r" % line)
+        oid, typ, val = m.groups()
+        if typ is None:  # = "" or an exception text
+            if val == '""':
+                out.append((oid, "STRING", ""))
+            elif "No Such Object" in val:
+                out.append((oid, "noSuchObject", None))
+            elif "No Such Instance" in val:
+                out.append((oid, "noSuchInstance", None))
+            elif "No more variables" in val:
+                out.append((oid, "endOfMibView", None))
+            else:
+                raise AssertionError("unparsed value: %r" % line)
+        elif typ in ("Hex-STRING", "STRING"):
+            out.append((oid, "STRING", val.strip().strip('"')))
+        else:
+            out.append((oid, typ, val))
+    result = []
+    for oid, typ, val in out:
+        if typ == "STRING":
+            hexs = val.replace('"', "").split()
+            result.append((oid, "STRING", bytes(int(h, 16) for h in hexs)))
+        elif typ in ("INTEGER", "Gauge32", "Counter32", "Counter64"):
+            result.append((oid, typ, int(val.split()[0])))
+        else:
+            result.append((oid, typ, val))
+    return result
+
+
+# -- the oracle: what the model holds, read with plain SQL -----------------
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})"
+                  r"(?:([+-])(\d{2}):(\d{2}))?$")
+
+
+def date_and_time(text):
+    """SNMPv2-TC DateAndTime of the model's canonical time text."""
+    m = _ISO.match(text)
+    if m is None:
+        raise AssertionError("not canonical: %r" % text)
+    y, mo, d, h, mi, s, us = (int(x) for x in m.groups()[:7])
+    b = bytes([y >> 8, y & 255, mo, d, h, mi, s, us // 100000])
+    if m.group(8):
+        b += bytes([ord(m.group(8)), int(m.group(9)), int(m.group(10))])
+    return b
+
+
+def ms_date_and_time(ms):
+    t = time.gmtime(ms // 1000)
+    return bytes([t.tm_year >> 8, t.tm_year & 255, t.tm_mon, t.tm_mday,
+                  t.tm_hour, t.tm_min, t.tm_sec, (ms % 1000) // 100,
+                  ord("+"), 0, 0])
+
+
+def model(db):
+    """Every readable instance of dpObjects, in OID order, as the
+    [(oid, type, value)] that a walk with -On -Oe -Ox must return."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    con.row_factory = sqlite3.Row
+    out = []
+    m = con.execute("SELECT * FROM meta").fetchone()
+    scal = [("Gauge32", m["servers"]), ("Gauge32", m["packages"]),
+            ("Gauge32", m["rows"]), ("Gauge32", m["n_none"]),
+            ("Gauge32", m["n_updated"]), ("Gauge32", m["n_added"]),
+            ("Gauge32", m["n_deleted"]), ("Gauge32", m["n_other"]),
+            ("STRING", ms_date_and_time(m["last_change_ms"])),
+            ("Counter32", m["change_counter"] & 0xffffffff),
+            ("STRING", ms_date_and_time(m["last_import_ms"])),
+            ("INTEGER", None),  # the age moves with the clock
+            ("Gauge32", m["pending_writes"])]
+    for i, (typ, val) in enumerate(scal, 1):
+        out.append(("%s.%d.0" % (SCALARS, i), typ, val))
+
+    counts = ["rows", "n_none", "n_updated", "n_added", "n_deleted",
+              "n_other"]
+    srv = con.execute("SELECT * FROM server WHERE rows > 0 ORDER BY idx"
+                      ).fetchall()
+    cols = [("STRING", lambda r: r["nal_path"].encode()),
+            ("STRING", lambda r: r["name"].encode()),
+            ("STRING", lambda r: r["site_code"].encode())] + \
+        [("Gauge32", (lambda c: lambda r: r[c])(c)) for c in counts]
+    for c, (typ, f) in enumerate(cols, 2):
+        for r in srv:
+            out.append(("%s.%d.%d" % (SERVER_ENTRY, c, r["idx"]), typ, f(r)))
+
+    pkg = con.execute("SELECT * FROM package WHERE rows > 0 ORDER BY idx"
+                      ).fetchall()
+    cols = [("STRING", lambda r: r["package_id"].encode()),
+            ("INTEGER", lambda r: r["package_type"]),
+            ("INTEGER", lambda r: r["object_type_id"]),
+            ("STRING", lambda r: r["secure_object_id"].encode()),
+            ("STRING", lambda r: r["source_site"].encode()),
+            ("STRING", lambda r: r["site_name"].encode())] + \
+        [("Gauge32", (lambda c: lambda r: r[c])(c)) for c in counts]
+    for c, (typ, f) in enumerate(cols, 2):
+        for r in pkg:
+            out.append(("%s.%d.%d" % (PACKAGE_ENTRY, c, r["idx"]), typ,
+                        f(r)))
+
+    rows = con.execute(
+        "SELECT d.*, p.package_id, s.nal_path, s.site_code AS skey "
+        "FROM dp d JOIN server s ON s.idx = d.server_idx "
+        "JOIN package p ON p.idx = d.package_idx "
+        "ORDER BY d.server_idx, d.package_idx").fetchall()
+
+    def tv(b):
+        return 1 if b else 2
+
+    cols = [("INTEGER", lambda r: tv(r["bits_enabled"])),
+            ("INTEGER", lambda r: tv(r["is_peer_dp"])),
+            ("INTEGER", lambda r: tv(r["is_protected"])),
+            ("STRING", lambda r: bytes(r["isv_data"])),
+            ("Gauge32", lambda r: r["isv_data_size"]),
+            ("STRING", lambda r: r["isv_string"].encode()),
+            ("STRING", lambda r: date_and_time(r["last_refresh_time"])),
+            ("INTEGER", lambda r: r["object_type_id"]),
+            ("STRING", lambda r: r["package_id"].encode()),
+            ("INTEGER", lambda r: r["package_type"]),
+            ("INTEGER", lambda r: 2),  # RefreshNow reads false, as in WMI
+            ("STRING", lambda r: r["resource_type"].encode()),
+            ("STRING", lambda r: r["secure_object_id"].encode()),
+            ("STRING", lambda r: r["nal_path"].encode()),
+            ("STRING", lambda r: r["skey"].encode()),
+            ("STRING", lambda r: r["site_name"].encode()),
+            ("STRING", lambda r: r["source_site"].encode()),
+            ("INTEGER", lambda r: r["status"])]
+    for c, (typ, f) in enumerate(cols, 1):
+        for r in rows:
+            out.append(("%s.%d.%d.%d" % (ROW_ENTRY, c, r["server_idx"],
+                                         r["package_idx"]), typ, f(r)))
+    con.close()
+    return out
