@@ -217,7 +217,7 @@ def parse(text):
         if m is None:
             if out and out[-1][1] == "STRING":
                 oid, typ, acc = out[-1]
-                out[-1] = (oid, typ, acc + line.strip())
+                out[-1] = (oid, typ, acc + " " + line.strip())
                 continue
             if not line.strip():
                 continue

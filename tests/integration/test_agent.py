@@ -184,7 +184,7 @@ class ServedModel(unittest.TestCase):
         # Between columns: the accessible-for-notify ones are skipped.
         self.assertFalse(self.next_of(ROW_ENTRY + ".19").startswith(ROOT))
         # A 128-sub-identifier OID is answered, not crashed on.
-        long_oid = ROW_ENTRY + ".18.1" + ".1" * (128 - 14)
+        long_oid = ROW_ENTRY + ".18.1" + ".1" * (128 - 13)
         self.assertEqual(len(long_oid.strip(".").split(".")), 128)
         got = self.next_of(long_oid)
         self.assertTrue(got.startswith(ROW_ENTRY + ".18."), got)
