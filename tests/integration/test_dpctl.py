@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""dpctl end to end on the bundled sample exports: exit statuses, what the
+database holds afterwards (read with plain SQL), refused files leaving it
+byte-for-byte unchanged, backup and restore keeping every index."""
+
+import os
+import re
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import dpstack  # noqa: E402
+from dpstack import DATA, dpctl, tool  # noqa: E402
+
+
+def dump(db):
+    """Every table's content, for "unchanged" checks."""
+    con = sqlite3.connect(db)
+    out = list(con.iterdump())
+    con.close()
+    return out
+
+
+def keys(db):
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "SELECT d.server_idx, d.package_idx, p.package_id, s.nal_path, "
+        "s.site_code FROM dp d JOIN server s ON s.idx = d.server_idx "
+        "JOIN package p ON p.idx = d.package_idx ORDER BY 1, 2").fetchall()
+    con.close()
+    return rows
+
+
+class Dpctl(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dpctl.")
+        self.db = os.path.join(self.tmp, "dp.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_dpctl(self, *args):
+        return subprocess.run([tool("dpctl")] + list(args),
+                              capture_output=True, text=True, timeout=120)
+
+    def test_usage_and_version(self):
+        r = self.run_dpctl("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("usage: dpctl", r.stdout)
+        r = self.run_dpctl("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^dpctl \(dpagent\) \d+\.\d+\.\d+\n$")
+        self.assertEqual(self.run_dpctl().returncode, 2)
+        r = self.run_dpctl("--db", self.db, "frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("frobnicate: unknown command", r.stderr)
+        self.assertEqual(self.run_dpctl("--db", self.db, "import").returncode,
+                         2)
+
+    def test_missing_database(self):
+        r = dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"),
+                  check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("create it with 'dpctl --db %s init'" % self.db,
+                      r.stderr)
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_init_modes(self):
+        dpctl(self.db, "init")
+        mode = stat.S_IMODE(os.stat(self.db).st_mode)
+        self.assertEqual(mode & 0o007, 0, oct(mode))  # umask 007
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 1)
+        self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0],
+                         "wal")
+        con.close()
+        dpctl(self.db, "init")  # again: nothing to migrate, no error
+
+    def test_import_formats_agree(self):
+        """The PowerShell 7 JSON, the Windows PowerShell 5.1 JSON
+        (UTF-16LE, /Date()/) and the Get-WmiObject CSV of one hierarchy
+        give the same rows and keys."""
+        dpctl(self.db, "init")
+        r = dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        self.assertIn("24 records: 24 inserted, 0 updated, 0 unchanged, "
+                      "0 removed", r.stderr)
+        first = keys(self.db)
+        self.assertEqual(len(first), 24)
+        r = dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        self.assertIn("24 records: 0 inserted, 0 updated, 24 unchanged",
+                      r.stderr)
+        for other in ("sample-wps51-utf16.json", "sample-wmi.csv"):
+            path = os.path.join(DATA, other)
+            r = dpctl(self.db, "import", path)
+            self.assertIn("24 records: 0 inserted", r.stderr, other)
+            self.assertEqual(keys(self.db), first, other)
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute(
+            "SELECT servers, packages, rows FROM meta").fetchone(),
+            (4, 6, 24))
+        con.close()
+
+    def test_refused_files_change_nothing(self):
+        dpctl(self.db, "init")
+        dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        before = dump(self.db)
+        cases = {
+            "bad-date-culture.csv": r"record 2 \(PackageID PS100034\): "
+                                    r"field LastRefreshTime:",
+            "bad-dup-key.json": r"record 4 \(PackageID PS100034\): .*"
+                                r"record 2",
+            "bad-dup-property.json": r"line \d+, column \d+: duplicate",
+            "bad-fieldcount.csv": r"record 2: 36 fields",
+            "bad-long-string.json": r"record 2 \(PackageID PS100034\): "
+                                    r"field ISVString: 514 octets",
+            "bad-status-range.json": r"record 2 \(PackageID PS100034\): "
+                                     r"field Status: 4294967296 is outside "
+                                     r"Integer32",
+            "bad-truncated.json": r"line \d+, column \d+: premature end",
+            "bad-types.json": r"record 3 \(PackageID PS100041\): field "
+                              r"Status: expected an integer",
+            "bad-unterminated.csv": r"line 4, column 1: the file ends inside "
+                                    r"a quoted field",
+            "bad-utf8.csv": r"record 1 \(PackageID PS100012\): field "
+                            r"SiteName: not valid UTF-8",
+        }
+        for name, pattern in cases.items():
+            path = os.path.join(DATA, name)
+            # A good file first: the bad one refuses the whole import.
+            r = dpctl(self.db, "import",
+                      os.path.join(DATA, "ok-new-server.json"), path,
+                      check=False)
+            self.assertEqual(r.returncode, 1, name)
+            self.assertRegex(r.stderr, re.escape(path) + ": " + pattern,
+                             name)
+            self.assertIn("import refused; the database is unchanged",
+                          r.stderr)
+            self.assertEqual(dump(self.db), before, name)
+
+    def test_snapshot_and_stable_indexes(self):
+        dpctl(self.db, "init")
+        dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        first = keys(self.db)
+        r = dpctl(self.db, "import", "--snapshot",
+                  os.path.join(DATA, "ok-new-server.json"))
+        n_new = len(keys(self.db))
+        self.assertIn("24 removed", r.stderr)
+        self.assertLess(n_new, 24)
+        # The full set again: every row gets its old index back.
+        dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        again = [k for k in keys(self.db) if k in first]
+        self.assertEqual(again, first)
+
+    def test_list_show(self):
+        dpctl(self.db, "init")
+        dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        out = dpctl(self.db, "list").stdout
+        self.assertIn("servers 4, packages 6, rows 24", out)
+        lines = dpctl(self.db, "list", "rows").stdout.splitlines()
+        self.assertEqual(len(lines), 25)
+        self.assertTrue(lines[1].startswith("1.1 "), lines[1])
+        lines = dpctl(self.db, "list", "rows", "2").stdout.splitlines()
+        self.assertEqual(len(lines), 7)
+        self.assertTrue(all(x.startswith("2.") for x in lines[1:]))
+        out = dpctl(self.db, "show", "1.1").stdout
+        self.assertRegex(out, r"(?m)^PackageID +PS100012$")
+        self.assertRegex(out, r"(?m)^SiteCode +PS1$")
+        self.assertRegex(out, r"(?m)^Status +0 \(none\)$")
+        self.assertEqual(out, dpctl(self.db, "show", "PS100012",
+                                    "DP01.corp.contoso.com").stdout)
+        r = dpctl(self.db, "show", "99.1", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no such row", r.stderr)
+
+    def test_backup_restore(self):
+        dpctl(self.db, "init")
+        dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        out = os.path.join(self.tmp, "backup.db")
+        dpctl(self.db, "backup", out)
+        r = dpctl(self.db, "backup", out, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exists; refusing to overwrite", r.stderr)
+        # Restore: the copy replaces the database; indexes are kept.
+        restored = os.path.join(self.tmp, "restored.db")
+        shutil.copy(out, restored)
+        self.assertEqual(keys(restored), keys(self.db))
+        self.assertEqual(dpctl(restored, "list", "rows").stdout,
+                         dpctl(self.db, "list", "rows").stdout)
+        con = sqlite3.connect(restored)
+        self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0],
+                         "ok")
+        con.close()
+        dpctl(restored, "import", os.path.join(DATA, "ok-new-server.json"))
+        self.assertEqual([k for k in keys(restored) if k in keys(self.db)],
+                         keys(self.db))
+
+    def test_prune(self):
+        dpctl(self.db, "init")
+        r = dpctl(self.db, "prune", "--days", "7")
+        self.assertIn("pruned 0 delivered events and 0 acknowledged writes "
+                      "older than 7 days", r.stderr)
+        self.assertEqual(dpctl(self.db, "prune", "--days", "x",
+                               check=False).returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
