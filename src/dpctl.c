@@ -125,10 +125,6 @@ cmd_import(const char *db, int argc, char **argv)
 		dp_err("import refused; the database is unchanged");
 		return EX_FAIL;
 	}
-	dp_info("imported %" PRIu64 " records: %" PRIu64 " inserted, %" PRIu64
-	    " updated, %" PRIu64 " unchanged, %" PRIu64 " removed, %lu "
-	    "warnings", c.records, c.inserted, c.updated, c.unchanged,
-	    c.removed, warnings);
 	return EX_OK;
 }
 

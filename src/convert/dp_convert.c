@@ -630,6 +630,10 @@ dp_object_type_name(int64_t v)
 		return "imagePackage";
 	case 19:
 		return "bootImagePackage";
+	case 20:
+		return "taskSequencePackage";
+	case 21:
+		return "deviceSettingPackage";
 	case 23:
 		return "driverPackage";
 	case 24:

@@ -908,7 +908,9 @@ START_TEST(test_enum_names)
 		{ dp_object_type_name, 31, "application" },
 		{ dp_object_type_name, 0, NULL },
 		{ dp_object_type_name, 1, NULL },
-		{ dp_object_type_name, 20, NULL },
+		{ dp_object_type_name, 20, "taskSequencePackage" },
+		{ dp_object_type_name, 21, "deviceSettingPackage" },
+		{ dp_object_type_name, 22, NULL },
 		{ dp_object_type_name, 32, NULL },
 		{ dp_object_type_name, -2, NULL },
 	};
