@@ -266,6 +266,78 @@ class LiveModel(unittest.TestCase):
         self.assertEqual(got[0][1], "noSuchObject")
 
 
+class DaemonAndConfig(unittest.TestCase):
+    """Without -f dpagentd daemonises and writes its pid file; the
+    database and the socket can come from dpagentd.conf."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dptest.")
+        self.db = make_db(self.tmp)
+        self.stack = Stack(self.db)
+        self.stack.start_master()
+
+    def tearDown(self):
+        self.stack.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_daemonise_pidfile(self):
+        pidfile = os.path.join(self.tmp, "dpagentd.pid")
+        log = os.path.join(self.tmp, "d.log")
+        r = subprocess.run([dpstack.tool("dpagentd"), "--db", self.db, "-x",
+                            self.stack.sock, "-Lf", log, "-p", pidfile],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t0 = time.monotonic()
+        while not os.path.exists(pidfile):
+            self.assertLess(time.monotonic() - t0, 5, "no pid file")
+            time.sleep(0.05)
+        time.sleep(0.1)
+        with open(pidfile) as f:
+            pid = int(f.read())
+        try:
+            self.stack.agent = None
+            self.stack.wait_served()
+            self.assertEqual(self.stack.get(SCALARS + ".3.0"),
+                             [(SCALARS + ".3.0", "Gauge32", 24)])
+        finally:
+            os.kill(pid, signal.SIGTERM)
+        t0 = time.monotonic()
+        while os.path.exists("/proc/%d" % pid) and \
+                time.monotonic() - t0 < 5:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists("/proc/%d" % pid))
+        self.assertFalse(os.path.exists(pidfile))
+
+    def test_config_file(self):
+        conf = os.path.join(self.tmp, "dpagentd.conf")
+        with open(conf, "w") as f:
+            f.write("database %s\nagentXSocket %s\nbusyTimeout 200\n"
+                    "agentxPingInterval 2\n" % (self.db, self.stack.sock))
+        env = dict(os.environ, SNMPCONFPATH=self.tmp)
+        self.stack.agent = subprocess.Popen(
+            [dpstack.tool("dpagentd"), "-f", "-C", "-c", conf, "-Lf",
+             self.stack.agent_log], env=env, stdin=subprocess.DEVNULL)
+        dpstack._live.append(self.stack.agent)
+        self.stack.wait_served()
+        with open(self.stack.agent_log) as f:
+            log = f.read()
+        self.assertIn("serving " + self.db, log)
+        self.assertNotIn("Unknown token", log)
+        self.assertNotIn("Warning", log)
+
+    def test_bad_database(self):
+        for db, want in ((os.path.join(self.tmp, "missing.db"),
+                          "unable to open database file"),
+                         (os.path.join(dpstack.DATA, "sample-ps7.json"),
+                          "file is not a database")):
+            r = subprocess.run([dpstack.tool("dpagentd"), "-f", "--db", db,
+                                "-x", self.stack.sock, "-Le"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, db)
+            self.assertIn(db + ": ", r.stderr)
+            self.assertIn(want, r.stderr)
+
+
 class Snmptable(unittest.TestCase):
     """snmptable with the MIB loaded: what a user types."""
 
