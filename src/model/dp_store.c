@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "model/dp_schema.h"
+#include "model/dp_store_int.h"
 
 /* Columns of a dpTable row, in struct dp_row order after the key. */
 #define ROW_SELECT \
@@ -191,6 +192,29 @@ const char *
 dp_store_errmsg(const struct dp_store *st)
 {
 	return st->err;
+}
+
+sqlite3 *
+dp_store_sqlite(struct dp_store *st)
+{
+	return st->db;
+}
+
+int
+dp_store_fail(struct dp_store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+dp_store_sqlfail(struct dp_store *st, const char *what)
+{
+	return store_sqlfail(st, what);
 }
 
 int64_t
