@@ -239,6 +239,35 @@ static const char *const dp_migrations[] = {
 	"WHEN OLD.acked_ms IS NULL BEGIN "
 	"  UPDATE meta SET pending_writes = pending_writes - 1 WHERE id = 1; "
 	"END;",
+
+	/*
+	 * 1 -> 2: a refresh request can be withdrawn (dpRefreshNow := false)
+	 * before ConfigMgr acknowledges it.  A write is pending while it is
+	 * neither acknowledged nor withdrawn.
+	 */
+	"ALTER TABLE outbox ADD COLUMN withdrawn_ms INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN withdrawn_request_id INTEGER;"
+	"DROP INDEX outbox_open;"
+	"CREATE INDEX outbox_open ON outbox (server_idx, package_idx, property) "
+	"  WHERE acked_ms IS NULL AND withdrawn_ms IS NULL;"
+	"DROP TRIGGER outbox_insert;"
+	"DROP TRIGGER outbox_ack;"
+	"DROP TRIGGER outbox_delete;"
+	"CREATE TRIGGER outbox_insert AFTER INSERT ON outbox "
+	"WHEN NEW.acked_ms IS NULL AND NEW.withdrawn_ms IS NULL BEGIN "
+	"  UPDATE meta SET pending_writes = pending_writes + 1 WHERE id = 1; "
+	"END;"
+	"CREATE TRIGGER outbox_state AFTER UPDATE OF acked_ms, withdrawn_ms "
+	"ON outbox WHEN (OLD.acked_ms IS NULL AND OLD.withdrawn_ms IS NULL) "
+	"  IS NOT (NEW.acked_ms IS NULL AND NEW.withdrawn_ms IS NULL) BEGIN "
+	"  UPDATE meta SET pending_writes = pending_writes + "
+	"    (NEW.acked_ms IS NULL AND NEW.withdrawn_ms IS NULL) - "
+	"    (OLD.acked_ms IS NULL AND OLD.withdrawn_ms IS NULL) WHERE id = 1; "
+	"END;"
+	"CREATE TRIGGER outbox_delete AFTER DELETE ON outbox "
+	"WHEN OLD.acked_ms IS NULL AND OLD.withdrawn_ms IS NULL BEGIN "
+	"  UPDATE meta SET pending_writes = pending_writes - 1 WHERE id = 1; "
+	"END;",
 };
 
 #define DP_MIGRATIONS ((int)(sizeof(dp_migrations) / sizeof(dp_migrations[0])))

@@ -153,8 +153,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PRUNE_EVENTS] = "DELETE FROM status_event "
 	    "WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1",
 	[S_PRUNE_WRITES] = "DELETE FROM outbox "
-	    "WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
+	    "WHERE coalesce(acked_ms, withdrawn_ms) < ?1",
 };
+
+_Static_assert(DP_MIGRATIONS == DP_SCHEMA_VERSION,
+    "DP_SCHEMA_VERSION must equal the number of migrations");
 
 struct dp_store {
 	sqlite3		*db;
