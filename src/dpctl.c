@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "convert/dp_convert.h"
 #include "import/dp_import.h"
 #include "model/dp_store.h"
@@ -51,6 +53,9 @@ usage(FILE *f)
 "  list rows [SERVER-INDEX]  one line per row (of one server)\n"
 "  show S.P                  every property of the row with index S.P\n"
 "  show PACKAGEID SERVER     the same, by PackageID and server name or NAL path\n"
+"  pending [--json]          writes made over SNMP that ConfigMgr has not\n"
+"                            applied yet (dpRefreshNow, dpISVString)\n"
+"  ack ID...                 mark writes applied by ConfigMgr (all or none)\n"
 "  backup OUT                write a consistent copy to OUT (online backup)\n"
 "  prune [--days N]          delete delivered events and acknowledged writes\n"
 "                            older than N days (default %d)\n"
@@ -439,6 +444,133 @@ out:
 	return ex;
 }
 
+/* A RefreshNow value as JSON: the outbox keeps 'true'/'false'. */
+static json_t *
+outbox_value(const struct dp_outbox *o, const char *v)
+{
+	if (strcmp(o->property, "RefreshNow") == 0)
+		return json_boolean(strcmp(v, "true") == 0);
+	return json_string(v);
+}
+
+static json_t *
+outbox_json(const struct dp_outbox *o)
+{
+	char when[40];
+
+	format_ms(o->requested_ms, when, sizeof(when));
+	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, "
+	    "s:o, s:o}",
+	    "Id", (json_int_t)o->id,
+	    "PackageID", o->package_id,
+	    "ServerNALPath", o->server_nal_path,
+	    "SiteCode", o->site_code,
+	    "ServerIndex", (json_int_t)o->server_idx,
+	    "PackageIndex", (json_int_t)o->package_idx,
+	    "Property", o->property,
+	    "OldValue", outbox_value(o, o->old_value),
+	    "NewValue", outbox_value(o, o->new_value),
+	    "RequestedAt", when,
+	    "RequestId", o->request_id >= 0 ?
+	    json_integer(o->request_id) : json_null(),
+	    "Origin", o->origin[0] != '\0' ? json_string(o->origin) :
+	    json_null());
+}
+
+static int
+cmd_pending(const char *db, int argc, char **argv)
+{
+	struct dp_outbox *o;
+	struct dp_store *st;
+	json_t *list = NULL;
+	int64_t after = 0;
+	bool as_json = false;
+	int rc, ex = EX_FAIL;
+
+	if (argc == 1 && strcmp(argv[0], "--json") == 0)
+		as_json = true;
+	else if (argc != 0) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if ((st = open_store(db, DP_STORE_READONLY)) == NULL)
+		return EX_FAIL;
+	if ((o = malloc(sizeof(*o))) == NULL)
+		goto out;
+	if (as_json) {
+		if ((list = json_array()) == NULL)
+			goto out;
+	} else
+		printf("%-6s %-13s %-10s %-4s %-24s %-10s %s\n", "ID", "INDEX",
+		    "PACKAGEID", "SITE", "SERVER", "PROPERTY", "VALUE");
+	while ((rc = dp_store_outbox_next(st, after, o)) == 1) {
+		char name[DP_MAX_SERVER_NAME + 1], index[24];
+
+		after = o->id;
+		if (as_json) {
+			if (json_array_append_new(list, outbox_json(o)) != 0)
+				goto out;
+			continue;
+		}
+		dp_nal_server_name(o->server_nal_path, name, sizeof(name));
+		snprintf(index, sizeof(index), "%" PRIu32 ".%" PRIu32,
+		    o->server_idx, o->package_idx);
+		printf("%-6" PRId64 " %-13s %-10s %-4s %-24s %-10s %s\n", o->id,
+		    index, o->package_id, o->site_code, name, o->property,
+		    o->new_value);
+	}
+	if (rc < 0) {
+		dp_err("%s: %s", db, dp_store_errmsg(st));
+		goto out;
+	}
+	if (as_json && json_dumpf(list, stdout, JSON_INDENT(2)) != 0)
+		goto out;
+	if (as_json)
+		printf("\n");
+	ex = EX_OK;
+out:
+	json_decref(list);
+	free(o);
+	dp_store_close(st);
+	return ex;
+}
+
+static int
+cmd_ack(const char *db, int argc, char **argv)
+{
+	struct dp_store *st;
+	int64_t *ids;
+	int ex = EX_FAIL;
+
+	if (argc < 1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if ((ids = calloc((size_t)argc, sizeof(*ids))) == NULL)
+		return EX_FAIL;
+	for (int i = 0; i < argc; i++) {
+		if (parse_index(argv[i], &ids[i]) != 0) {
+			dp_err("%s: not a write ID", argv[i]);
+			free(ids);
+			return EX_USAGE;
+		}
+	}
+	if ((st = open_store(db, 0)) == NULL)
+		goto out;
+	if (dp_store_ack(st, ids, (size_t)argc, dp_now_ms()) != 0)
+		dp_err("ack refused, nothing acknowledged: %s",
+		    dp_store_errmsg(st));
+	else {
+		dp_info("acknowledged %d write(s): imports may overwrite "
+		    "those properties again", argc);
+		ex = EX_OK;
+	}
+	dp_store_close(st);
+out:
+	free(ids);
+	return ex;
+}
+
 static int
 cmd_backup(const char *db, int argc, char **argv)
 {
@@ -498,6 +630,8 @@ static const struct {
 	{ "import", cmd_import },
 	{ "list", cmd_list },
 	{ "show", cmd_show },
+	{ "pending", cmd_pending },
+	{ "ack", cmd_ack },
 	{ "backup", cmd_backup },
 	{ "prune", cmd_prune },
 };

@@ -14,6 +14,7 @@
 #include "agent/dp_agent.h"
 #include "agent/dp_index.h"
 #include "agent/dp_oids.h"
+#include "agent/dp_set.h"
 #include "agent/dp_value.h"
 #include "util/dp_log.h"
 
@@ -71,6 +72,7 @@ struct found {
 
 struct dp_agent {
 	struct dp_store			*st;
+	struct dp_setter		*set;
 	netsnmp_handler_registration	*reg;
 	struct found			 last;
 	int64_t				 now_ms;
@@ -307,25 +309,18 @@ dp_agent_handle(struct dp_agent *ag, netsnmp_agent_request_info *reqinfo,
 
 	ag->last.valid = false;
 	ag->now_ms = dp_now_ms();
+	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT) {
+		/* A SET phase: all its varbinds together (one transaction). */
+		dp_set_handle(ag->set, ag->st, reqinfo, requests);
+		return;
+	}
 	for (r = requests; r != NULL; r = r->next) {
 		if (r->processed)
 			continue;
-		switch (reqinfo->mode) {
-		case MODE_GET:
+		if (reqinfo->mode == MODE_GET)
 			answer_get(ag, reqinfo, r);
-			break;
-		case MODE_GETNEXT:
+		else
 			answer_next(ag, reqinfo, r);
-			break;
-#ifndef NETSNMP_NO_WRITE_SUPPORT
-		case MODE_SET_RESERVE1:
-			netsnmp_set_request_error(reqinfo, r,
-			    SNMP_ERR_NOTWRITABLE);
-			break;
-#endif
-		default:
-			break;
-		}
 	}
 	ag->last.valid = false;
 }
@@ -344,8 +339,13 @@ dp_agent_new(struct dp_store *st)
 {
 	struct dp_agent *ag = calloc(1, sizeof(*ag));
 
-	if (ag != NULL)
-		ag->st = st;
+	if (ag == NULL)
+		return NULL;
+	if ((ag->set = dp_set_new()) == NULL) {
+		free(ag);
+		return NULL;
+	}
+	ag->st = st;
 	return ag;
 }
 
@@ -369,7 +369,7 @@ dp_agent_register(struct dp_store *st)
 	return ag;
 fail:
 	dp_err("cannot register DISTRIBUTION-POINT-MIB's dpObjects");
-	free(ag);
+	dp_agent_free(ag);
 	return NULL;
 }
 
@@ -387,11 +387,14 @@ dp_agent_unregister(struct dp_agent *ag)
 		return;
 	if (ag->reg != NULL)
 		netsnmp_unregister_handler(ag->reg);
-	free(ag);
+	dp_agent_free(ag);
 }
 
 void
 dp_agent_free(struct dp_agent *ag)
 {
+	if (ag == NULL)
+		return;
+	dp_set_free(ag->set);
 	free(ag);
 }

@@ -19,6 +19,32 @@
 #include "model/dp_schema.h"
 #include "model/dp_store_int.h"
 
+/* A pending write of a property of row d (the outbox_open index). */
+#define OPEN_WRITE(prop) \
+	"SELECT 1 FROM outbox o WHERE o.server_idx = d.server_idx " \
+	"AND o.package_idx = d.package_idx AND o.property = '" prop "' " \
+	"AND o.acked_ms IS NULL AND o.withdrawn_ms IS NULL"
+
+/* An outbox row for a write of row (?1, ?2), keys copied from the row. */
+#define OUTBOX_INSERT(prop, old, new) \
+	"INSERT INTO outbox (server_idx, package_idx, package_id, " \
+	"server_nal_path, site_code, property, old_value, new_value, " \
+	"requested_ms, request_id, origin) " \
+	"SELECT d.server_idx, d.package_idx, p.package_id, s.nal_path, " \
+	"s.site_code, '" prop "', " old ", " new ", ?4, ?5, ?6 " \
+	"FROM dp d JOIN server s ON s.idx = d.server_idx " \
+	"JOIN package p ON p.idx = d.package_idx " \
+	"WHERE d.server_idx = ?1 AND d.package_idx = ?2"
+
+/* An import keeps an ISVString written over SNMP until ConfigMgr has
+ * acknowledged it: the export predates the write. */
+#define ISV_IMPORTED \
+	"(CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE " \
+	"o.server_idx = ?1 AND o.package_idx = ?2 AND " \
+	"o.property = 'ISVString' AND o.acked_ms IS NULL AND " \
+	"o.withdrawn_ms IS NULL) THEN isv_string " \
+	"ELSE coalesce(?8, isv_string) END)"
+
 /* Columns of a dpTable row, in struct dp_row order after the key. */
 #define ROW_SELECT \
 	"SELECT d.server_idx, d.package_idx, d.bits_enabled, d.is_peer_dp, " \
@@ -26,7 +52,9 @@
 	"d.package_type, d.status, d.isv_data, d.isv_string, " \
 	"d.last_refresh_time, p.package_id, d.resource_type, " \
 	"d.secure_object_id, s.nal_path, s.site_code, d.site_name, " \
-	"d.source_site " \
+	"d.source_site, " \
+	"EXISTS (" OPEN_WRITE("RefreshNow") "), " \
+	"EXISTS (" OPEN_WRITE("ISVString") ") " \
 	"FROM dp d CROSS JOIN server s CROSS JOIN package p "
 #define ROW_JOIN "s.idx = d.server_idx AND p.idx = d.package_idx"
 
@@ -62,6 +90,15 @@ enum stmt_id {
 	S_IMPORT_DONE,
 	S_PRUNE_EVENTS,
 	S_PRUNE_WRITES,
+	S_PENDING_ISV,
+	S_ISV_OUTBOX,
+	S_ISV_UPDATE,
+	S_REFRESH_OUTBOX,
+	S_WITHDRAW,
+	S_UNDO_WITHDRAW,
+	S_OUTBOX_DELETE,
+	S_OUTBOX_NEXT,
+	S_ACK,
 	S_COUNT
 };
 
@@ -126,7 +163,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "is_protected = coalesce(?5, is_protected), "
 	    "isv_data = coalesce(?6, isv_data), "
 	    "isv_data_size = coalesce(?7, isv_data_size), "
-	    "isv_string = coalesce(?8, isv_string), "
+	    "isv_string = " ISV_IMPORTED ", "
 	    "last_refresh_time = coalesce(?9, last_refresh_time), "
 	    "object_type_id = coalesce(?10, object_type_id), "
 	    "package_type = coalesce(?11, package_type), "
@@ -139,7 +176,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "WHERE (" DP_SQL_VALUE_COLUMNS("") ") IS NOT ("
 	    "coalesce(?3, bits_enabled), coalesce(?4, is_peer_dp), "
 	    "coalesce(?5, is_protected), coalesce(?6, isv_data), "
-	    "coalesce(?7, isv_data_size), coalesce(?8, isv_string), "
+	    "coalesce(?7, isv_data_size), " ISV_IMPORTED ", "
 	    "coalesce(?9, last_refresh_time), coalesce(?10, object_type_id), "
 	    "coalesce(?11, package_type), coalesce(?12, refresh_now), "
 	    "coalesce(?13, resource_type), coalesce(?14, secure_object_id), "
@@ -154,6 +191,28 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1",
 	[S_PRUNE_WRITES] = "DELETE FROM outbox "
 	    "WHERE coalesce(acked_ms, withdrawn_ms) < ?1",
+	[S_PENDING_ISV] = "SELECT 1 FROM outbox WHERE server_idx = ?1 AND "
+	    "package_idx = ?2 AND property = 'ISVString' AND acked_ms IS NULL "
+	    "AND withdrawn_ms IS NULL",
+	[S_ISV_OUTBOX] = OUTBOX_INSERT("ISVString", "d.isv_string", "?3"),
+	[S_ISV_UPDATE] = "UPDATE dp SET isv_string = ?3 "
+	    "WHERE server_idx = ?1 AND package_idx = ?2",
+	[S_REFRESH_OUTBOX] = OUTBOX_INSERT("RefreshNow", "'false'", "'true'"),
+	[S_WITHDRAW] = "UPDATE outbox SET withdrawn_ms = ?4, "
+	    "withdrawn_request_id = ?3 WHERE server_idx = ?1 AND "
+	    "package_idx = ?2 AND property = 'RefreshNow' AND "
+	    "acked_ms IS NULL AND withdrawn_ms IS NULL",
+	[S_UNDO_WITHDRAW] = "UPDATE outbox SET withdrawn_ms = NULL, "
+	    "withdrawn_request_id = NULL WHERE server_idx = ?1 AND "
+	    "package_idx = ?2 AND property = 'RefreshNow' AND "
+	    "withdrawn_request_id IS ?3 AND withdrawn_ms = ?4",
+	[S_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+	[S_OUTBOX_NEXT] = "SELECT id, server_idx, package_idx, package_id, "
+	    "server_nal_path, site_code, property, old_value, new_value, "
+	    "requested_ms, request_id, origin FROM outbox WHERE id > ?1 AND "
+	    "acked_ms IS NULL AND withdrawn_ms IS NULL ORDER BY id LIMIT 1",
+	[S_ACK] = "UPDATE outbox SET acked_ms = ?2 WHERE id = ?1 AND "
+	    "acked_ms IS NULL AND withdrawn_ms IS NULL",
 };
 
 _Static_assert(DP_MIGRATIONS == DP_SCHEMA_VERSION,
@@ -165,6 +224,7 @@ struct dp_store {
 	int		 flags;
 	bool		 importing;
 	bool		 snapshot;
+	bool		 writes_pending;	/* at the start of the import */
 	uint64_t	 rows_before;
 	struct dp_import_counts counts;
 	char		 err[512];
@@ -477,6 +537,8 @@ read_row(sqlite3_stmt *s, struct dp_row *r)
 	copy_text(r->site_code, sizeof(r->site_code), s, 17);
 	copy_text(r->site_name, sizeof(r->site_name), s, 18);
 	copy_text(r->source_site, sizeof(r->source_site), s, 19);
+	r->refresh_pending = sqlite3_column_int(s, 20) != 0;
+	r->isv_string_pending = sqlite3_column_int(s, 21) != 0;
 }
 
 static void
@@ -700,7 +762,34 @@ dp_store_import_begin(struct dp_store *st, bool snapshot)
 		dp_store_import_end(st, false, NULL);
 		return -1;
 	}
+	{
+		struct dp_scalars sc;
+
+		if (dp_store_scalars(st, &sc) != 0) {
+			dp_store_import_end(st, false, NULL);
+			return -1;
+		}
+		st->writes_pending = sc.pending_writes > 0;
+	}
 	return 0;
+}
+
+/* 1 when an ISVString write of the row waits for ConfigMgr. */
+static int
+isv_write_pending(struct dp_store *st, uint32_t sidx, uint32_t pidx)
+{
+	sqlite3_stmt *s = stmt_get(st, S_PENDING_ISV);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, sidx);
+	sqlite3_bind_int64(s, 2, pidx);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "reading the outbox");
 }
 
 static void
@@ -817,6 +906,13 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, "recording an imported key");
 
+	/* Only counted: the upsert itself keeps the written value. */
+	if (st->writes_pending && DP_PRESENT(rec, DP_P_ISV_STRING)) {
+		if ((rc = isv_write_pending(st, sidx, pidx)) < 0)
+			return -1;
+		st->counts.kept_pending += (uint64_t)rc;
+	}
+
 	if ((s = stmt_get(st, S_DP_UPSERT)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, sidx);
@@ -917,6 +1013,234 @@ rollback:
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->importing = false;
 	return commit ? -1 : 0;
+}
+
+/* ---- writes from SNMP --------------------------------------------------- */
+
+int
+dp_store_write_begin(struct dp_store *st)
+{
+	sqlite3_stmt *s = stmt_get(st, S_BEGIN);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_sqlfail(st, "starting a write");
+	return (rc & 0xff) == SQLITE_BUSY ? DP_STORE_BUSY : -1;
+}
+
+int
+dp_store_write_end(struct dp_store *st, bool commit)
+{
+	if (commit) {
+		if (run_simple(st, S_COMMIT, "committing a write") == 0)
+			return 0;
+	}
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return commit ? -1 : 0;
+}
+
+/* Binds the row key (?1, ?2) and runs a one-shot write; returns the number
+ * of rows it changed, or -1. */
+static int
+write_row(struct dp_store *st, sqlite3_stmt *s, uint32_t sidx, uint32_t pidx,
+    const char *what)
+{
+	int rc;
+
+	sqlite3_bind_int64(s, 1, sidx);
+	sqlite3_bind_int64(s, 2, pidx);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, what);
+	return sqlite3_changes(st->db);
+}
+
+static void
+bind_request(sqlite3_stmt *s, int64_t now_ms, int64_t request_id,
+    const char *origin)
+{
+	sqlite3_bind_int64(s, 4, now_ms);
+	if (request_id >= 0)
+		sqlite3_bind_int64(s, 5, request_id);
+	else
+		sqlite3_bind_null(s, 5);
+	if (origin != NULL && *origin != '\0')
+		sqlite3_bind_text(s, 6, origin, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+}
+
+int
+dp_store_set_isv_string(struct dp_store *st, uint32_t sidx, uint32_t pidx,
+    const char *value, int64_t request_id, const char *origin,
+    int64_t *outbox_id)
+{
+	sqlite3_stmt *s;
+	int n;
+
+	/* The outbox row first: it copies the old value from the row. */
+	if ((s = stmt_get(st, S_ISV_OUTBOX)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 3, value, -1, SQLITE_STATIC);
+	bind_request(s, dp_now_ms(), request_id, origin);
+	if ((n = write_row(st, s, sidx, pidx, "queueing an ISVString write"))
+	    <= 0)
+		return n;
+	*outbox_id = sqlite3_last_insert_rowid(st->db);
+	if ((s = stmt_get(st, S_ISV_UPDATE)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 3, value, -1, SQLITE_STATIC);
+	n = write_row(st, s, sidx, pidx, "writing ISVString");
+	return n < 0 ? -1 : n > 0;
+}
+
+int
+dp_store_request_refresh(struct dp_store *st, uint32_t sidx, uint32_t pidx,
+    int64_t request_id, const char *origin, int64_t *outbox_id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_REFRESH_OUTBOX);
+	int n;
+
+	if (s == NULL)
+		return -1;
+	bind_request(s, dp_now_ms(), request_id, origin);
+	n = write_row(st, s, sidx, pidx, "queueing a refresh");
+	if (n > 0)
+		*outbox_id = sqlite3_last_insert_rowid(st->db);
+	return n < 0 ? -1 : n > 0;
+}
+
+int
+dp_store_withdraw_refresh(struct dp_store *st, uint32_t sidx, uint32_t pidx,
+    int64_t request_id, int64_t when_ms, int *count)
+{
+	struct dp_row *row;
+	sqlite3_stmt *s = stmt_get(st, S_WITHDRAW);
+	int n;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 3, request_id);
+	sqlite3_bind_int64(s, 4, when_ms);
+	if ((n = write_row(st, s, sidx, pidx, "withdrawing a refresh")) < 0)
+		return -1;
+	*count = n;
+	/* The row must still exist for the write to make sense. */
+	if ((row = malloc(sizeof(*row))) == NULL)
+		return store_fail(st, "out of memory");
+	n = dp_store_row_get(st, sidx, pidx, row);
+	free(row);
+	return n;
+}
+
+int
+dp_store_undo_isv_string(struct dp_store *st, uint32_t sidx, uint32_t pidx,
+    const char *old_value, int64_t outbox_id)
+{
+	sqlite3_stmt *s;
+
+	if ((s = stmt_get(st, S_ISV_UPDATE)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 3, old_value, -1, SQLITE_STATIC);
+	if (write_row(st, s, sidx, pidx, "restoring ISVString") < 0)
+		return -1;
+	return dp_store_undo_refresh(st, outbox_id);
+}
+
+int
+dp_store_undo_refresh(struct dp_store *st, int64_t outbox_id)
+{
+	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_DELETE);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, outbox_id);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "withdrawing a "
+	    "queued write");
+}
+
+int
+dp_store_undo_withdraw(struct dp_store *st, uint32_t sidx, uint32_t pidx,
+    int64_t request_id, int64_t when_ms)
+{
+	sqlite3_stmt *s = stmt_get(st, S_UNDO_WITHDRAW);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 3, request_id);
+	sqlite3_bind_int64(s, 4, when_ms);
+	return write_row(st, s, sidx, pidx, "restoring a refresh") < 0 ? -1 :
+	    0;
+}
+
+static void
+read_outbox(sqlite3_stmt *s, struct dp_outbox *o)
+{
+	o->id = sqlite3_column_int64(s, 0);
+	o->server_idx = col_u32(s, 1);
+	o->package_idx = col_u32(s, 2);
+	copy_text(o->package_id, sizeof(o->package_id), s, 3);
+	copy_text(o->server_nal_path, sizeof(o->server_nal_path), s, 4);
+	copy_text(o->site_code, sizeof(o->site_code), s, 5);
+	copy_text(o->property, sizeof(o->property), s, 6);
+	copy_text(o->old_value, sizeof(o->old_value), s, 7);
+	copy_text(o->new_value, sizeof(o->new_value), s, 8);
+	o->requested_ms = sqlite3_column_int64(s, 9);
+	o->request_id = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(s, 10);
+	copy_text(o->origin, sizeof(o->origin), s, 11);
+}
+
+int
+dp_store_outbox_next(struct dp_store *st, int64_t after, struct dp_outbox *out)
+{
+	return lookup(st, S_OUTBOX_NEXT, 1, after, 0, (reader_fn)read_outbox,
+	    out);
+}
+
+int
+dp_store_ack(struct dp_store *st, const int64_t *ids, size_t n,
+    int64_t now_ms)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (run_simple(st, S_BEGIN, "starting the acknowledgement") != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if ((s = stmt_get(st, S_ACK)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, now_ms);
+		rc = sqlite3_step(s);
+		stmt_done(s);
+		if (rc != SQLITE_DONE) {
+			store_sqlfail(st, "acknowledging a write");
+			goto fail;
+		}
+		if (sqlite3_changes(st->db) != 1) {
+			store_fail(st, "write %" PRId64 " is not pending (unknown, "
+			    "already acknowledged or withdrawn)", ids[i]);
+			goto fail;
+		}
+	}
+	if (run_simple(st, S_COMMIT, "committing the acknowledgement") != 0)
+		goto fail;
+	return 0;
+fail:
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 /* ---- housekeeping ------------------------------------------------------- */

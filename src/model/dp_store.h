@@ -64,6 +64,8 @@ struct dp_row {
 	char		site_code[DP_MAX_SITE_CODE + 1];
 	char		site_name[DP_MAX_SITE_NAME + 1];
 	char		source_site[DP_MAX_SOURCE_SITE + 1];
+	bool		refresh_pending;	/* a RefreshNow write waits */
+	bool		isv_string_pending;	/* an ISVString write waits */
 };
 
 struct dp_server {
@@ -183,6 +185,67 @@ int	dp_store_import_begin(struct dp_store *st, bool snapshot);
 int	dp_store_import_record(struct dp_store *st, const struct dp_record *rec);
 int	dp_store_import_end(struct dp_store *st, bool commit,
 	    struct dp_import_counts *counts);
+
+/* ---- writes from SNMP ------------------------------------------------------ */
+
+/*
+ * A write made over SNMP changes the model at once and is queued in the
+ * outbox for ConfigMgr, in the same transaction.  It is pending until
+ * `dpctl ack` (ConfigMgr applied it) or, for a refresh request, until a
+ * write of false withdraws it.  While an ISVString write is pending, an
+ * import keeps the written value (the export predates it).
+ *
+ * The agent's ACTION phase brackets its writes with write_begin/write_end
+ * (one short BEGIN IMMEDIATE ... COMMIT); write_begin returns
+ * DP_STORE_BUSY when another writer holds the database past the busy
+ * timeout.  The set/request/withdraw calls return 1 when done, 0 when the
+ * row does not exist (any more), -1 on error.
+ */
+#define DP_STORE_BUSY (-2)
+
+int	dp_store_write_begin(struct dp_store *st);
+int	dp_store_write_end(struct dp_store *st, bool commit);
+int	dp_store_set_isv_string(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, const char *value, int64_t request_id,
+	    const char *origin, int64_t *outbox_id);
+int	dp_store_request_refresh(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, int64_t request_id, const char *origin,
+	    int64_t *outbox_id);
+/* Withdraws every pending refresh of the row, stamped with when and the
+ * request; *count says how many (0: a no-op). */
+int	dp_store_withdraw_refresh(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, int64_t request_id, int64_t when_ms,
+	    int *count);
+
+/* Compensating writes of the UNDO phase (their own transaction). */
+int	dp_store_undo_isv_string(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, const char *old_value, int64_t outbox_id);
+int	dp_store_undo_refresh(struct dp_store *st, int64_t outbox_id);
+int	dp_store_undo_withdraw(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, int64_t request_id, int64_t when_ms);
+
+struct dp_outbox {
+	int64_t		id;
+	uint32_t	server_idx;
+	uint32_t	package_idx;
+	char		package_id[DP_MAX_PACKAGE_ID + 1];
+	char		server_nal_path[DP_MAX_NAL_PATH + 1];
+	char		site_code[DP_MAX_SITE_CODE + 1];
+	char		property[16];		/* "RefreshNow", "ISVString" */
+	char		old_value[DP_MAX_ISV_STRING + 1];
+	char		new_value[DP_MAX_ISV_STRING + 1];
+	int64_t		requested_ms;
+	int64_t		request_id;		/* -1: unknown */
+	char		origin[256];		/* "" where AgentX hides it */
+};
+
+/* Pending writes in order of their IDs: the first with an ID > after. */
+int	dp_store_outbox_next(struct dp_store *st, int64_t after,
+	    struct dp_outbox *out);
+/* Acknowledges writes (ConfigMgr applied them), all or none: an ID that
+ * is not pending refuses the whole call, naming it. */
+int	dp_store_ack(struct dp_store *st, const int64_t *ids, size_t n,
+	    int64_t now_ms);
 
 /* ---- housekeeping -------------------------------------------------------- */
 
