@@ -373,6 +373,18 @@ fail:
 	return NULL;
 }
 
+int
+dp_agent_unfinished_sets(const struct dp_agent *ag)
+{
+	return dp_set_pending(ag->set);
+}
+
+void
+dp_agent_expire_sets(struct dp_agent *ag, int64_t now_ms)
+{
+	dp_set_expire(ag->set, now_ms);
+}
+
 void
 dp_agent_set_store(struct dp_agent *ag, struct dp_store *st)
 {

@@ -31,6 +31,11 @@ void	dp_agent_handle(struct dp_agent *ag,
  * later; until then every request fails with genErr. */
 struct dp_agent *dp_agent_register(struct dp_store *st);
 void	dp_agent_set_store(struct dp_agent *ag, struct dp_store *st);
+
+/* SETs whose state is kept between phases, and their expiry (also done at
+ * every SET phase). */
+int	dp_agent_unfinished_sets(const struct dp_agent *ag);
+void	dp_agent_expire_sets(struct dp_agent *ag, int64_t now_ms);
 void	dp_agent_unregister(struct dp_agent *ag);
 /* After snmp_shutdown(): the master forgets a closed session's
  * registrations, and unregistering from a master that is already gone

@@ -90,8 +90,8 @@ dp_set_pending(const struct dp_setter *set)
 
 /* Forgets SETs the master never finished: they hold no lock and no
  * transaction, only this memory. */
-static void
-expire(struct dp_setter *set, int64_t now)
+void
+dp_set_expire(struct dp_setter *set, int64_t now)
 {
 	for (int i = 0; i < DP_SET_SLOTS; i++) {
 		struct txn *t = &set->slots[i];
@@ -474,7 +474,7 @@ dp_set_handle(struct dp_setter *set, struct dp_store *st,
 {
 	struct txn *t;
 
-	expire(set, dp_now_ms());
+	dp_set_expire(set, dp_now_ms());
 	switch (reqinfo->mode) {
 	case MODE_SET_RESERVE1:
 		reserve1(reqinfo, requests);

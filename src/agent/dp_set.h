@@ -39,5 +39,7 @@ void	dp_set_handle(struct dp_setter *set, struct dp_store *st,
 
 /* Unfinished SETs kept (tests and logs). */
 int	dp_set_pending(const struct dp_setter *set);
+/* Forgets SETs older than DP_SET_EXPIRE_MS at now_ms. */
+void	dp_set_expire(struct dp_setter *set, int64_t now_ms);
 
 #endif
