@@ -44,8 +44,9 @@ static const struct part parts[P_COUNT] = {
 	    COLS(DP_PKG_PACKAGE_ID, DP_PKG_LAST), 1, 1, UINT32_MAX } },
 	/* The accessible-for-notify columns are not readable. */
 	[P_ROWS] = { DP_PART_ROWS, 1, {
-	    DP_COL_BITS_ENABLED, DP_COL_LAST_READABLE,
-	    COLS(DP_COL_BITS_ENABLED, DP_COL_LAST_READABLE), 2, 1,
+	    DP_COL_BITS_ENABLED, DP_COL_LAST,
+	    COLS(DP_COL_BITS_ENABLED, DP_COL_STATUS) |
+	    COLS(DP_COL_REFRESH_PENDING, DP_COL_ISV_STRING_PENDING), 2, 1,
 	    UINT32_MAX } },
 };
 

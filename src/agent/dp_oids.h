@@ -89,8 +89,9 @@ enum dp_row_col {
 	DP_COL_PREVIOUS_STATUS,		/* accessible-for-notify */
 	DP_COL_STATUS_CHANGE_TIME,	/* accessible-for-notify */
 	DP_COL_STATUS_EVENT_SEQ,	/* accessible-for-notify */
-	DP_COL_LAST_READABLE = DP_COL_STATUS,
-	DP_COL_LAST = DP_COL_STATUS_EVENT_SEQ
+	DP_COL_REFRESH_PENDING,		/* a refresh waits for ConfigMgr */
+	DP_COL_ISV_STRING_PENDING,	/* an ISVString write waits */
+	DP_COL_LAST = DP_COL_ISV_STRING_PENDING
 };
 
 /* dpNotifications. */

@@ -135,6 +135,12 @@ dp_value_row(const struct dp_row *r, unsigned col, struct dp_value *v)
 	case DP_COL_STATUS:
 		dp_value_int(v, r->status);
 		break;
+	case DP_COL_REFRESH_PENDING:
+		value_truth(v, r->refresh_pending);
+		break;
+	case DP_COL_ISV_STRING_PENDING:
+		value_truth(v, r->isv_string_pending);
+		break;
 	default:
 		return -1;
 	}

@@ -87,7 +87,7 @@ def dpctl(db, *args, check=True):
 class Stack:
     """snmpd (master agentx) + dpagentd on a private socket and port."""
 
-    def __init__(self, db, community="public"):
+    def __init__(self, db, community="public", extra_conf=""):
         self.dir = tempfile.mkdtemp(prefix="dpstack.")
         self.db = db
         self.port = free_udp_port()
@@ -104,6 +104,11 @@ class Stack:
             f.write("agentXPerms 0600 0700\n")
             f.write("agentXTimeout 1\nagentXRetries 1\n")
             f.write("rocommunity %s 127.0.0.1\n" % community)
+            # Not self.dir: snmpd rewrites PERSISTENTDIR/snmpd.conf.
+            persist = os.path.join(self.dir, "persist")
+            os.mkdir(persist, 0o700)
+            f.write("[snmp] persistentDir %s\n" % persist)
+            f.write(extra_conf.replace("@DIR@", self.dir))
 
     # -- processes ---------------------------------------------------------
 
@@ -321,7 +326,14 @@ def model(db):
                         f(r)))
 
     rows = con.execute(
-        "SELECT d.*, p.package_id, s.nal_path, s.site_code AS skey "
+        "SELECT d.*, p.package_id, s.nal_path, s.site_code AS skey, "
+        "EXISTS (SELECT 1 FROM outbox o WHERE o.server_idx = d.server_idx "
+        "AND o.package_idx = d.package_idx AND o.property = 'RefreshNow' "
+        "AND o.acked_ms IS NULL AND o.withdrawn_ms IS NULL) "
+        "AS refresh_pending, "
+        "EXISTS (SELECT 1 FROM outbox o WHERE o.server_idx = d.server_idx "
+        "AND o.package_idx = d.package_idx AND o.property = 'ISVString' "
+        "AND o.acked_ms IS NULL AND o.withdrawn_ms IS NULL) AS isv_pending "
         "FROM dp d JOIN server s ON s.idx = d.server_idx "
         "JOIN package p ON p.idx = d.package_idx "
         "ORDER BY d.server_idx, d.package_idx").fetchall()
@@ -347,7 +359,10 @@ def model(db):
             ("STRING", lambda r: r["site_name"].encode()),
             ("STRING", lambda r: r["source_site"].encode()),
             ("INTEGER", lambda r: r["status"])]
-    for c, (typ, f) in enumerate(cols, 1):
+    cols = list(enumerate(cols, 1)) + [
+        (22, ("INTEGER", lambda r: tv(r["refresh_pending"]))),
+        (23, ("INTEGER", lambda r: tv(r["isv_pending"])))]
+    for c, (typ, f) in cols:
         for r in rows:
             out.append(("%s.%d.%d.%d" % (ROW_ENTRY, c, r["server_idx"],
                                          r["package_idx"]), typ, f(r)))

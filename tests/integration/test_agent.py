@@ -118,7 +118,7 @@ class ServedModel(unittest.TestCase):
             (ROW_ENTRY + ".18.4294967295.4294967295", "noSuchInstance"),
             (ROW_ENTRY + ".19.1.1", "noSuchObject"),  # accessible-for-notify
             (ROW_ENTRY + ".21.1.1", "noSuchObject"),
-            (ROW_ENTRY + ".22.1.1", "noSuchObject"),
+            (ROW_ENTRY + ".24.1.1", "noSuchObject"),
             (ROW_ENTRY + ".0.1.1", "noSuchObject"),
             (OBJECTS + ".4.2.1.1", "noSuchObject"),
             (SERVER_ENTRY + ".1.1", "noSuchObject"),  # not-accessible index
@@ -162,8 +162,8 @@ class ServedModel(unittest.TestCase):
             (ROW_ENTRY + ".0", first_row),
             (ROW_ENTRY + ".1", first_row),
             (ROW_ENTRY + ".1." + s1, first_row),
-            (ROW_ENTRY + ".18.4294967295", None),
-            (ROW_ENTRY + ".18.4294967295.4294967295", None),
+            (ROW_ENTRY + ".23.4294967295", None),
+            (ROW_ENTRY + ".23.4294967295.4294967295", None),
             (OBJECTS + ".4", first_row),
             (OBJECTS + ".3.2", first_row),  # past dpPackageEntry
         ]
@@ -180,9 +180,12 @@ class ServedModel(unittest.TestCase):
             self.assertEqual(self.next_of(a), b)
         col17 = [o for o in rows if o.startswith(ROW_ENTRY + ".17.")]
         self.assertEqual(self.next_of(col17[-1]), last_status[0])
-        self.assertFalse(self.next_of(last_status[-1]).startswith(ROOT))
         # Between columns: the accessible-for-notify ones are skipped.
-        self.assertFalse(self.next_of(ROW_ENTRY + ".19").startswith(ROOT))
+        first22 = [o for o in rows if o.startswith(ROW_ENTRY + ".22.")][0]
+        self.assertEqual(self.next_of(last_status[-1]), first22)
+        self.assertEqual(self.next_of(ROW_ENTRY + ".19"), first22)
+        last23 = [o for o in rows if o.startswith(ROW_ENTRY + ".23.")][-1]
+        self.assertFalse(self.next_of(last23).startswith(ROOT))
         # A 128-sub-identifier OID is answered, not crashed on.
         long_oid = ROW_ENTRY + ".18.1" + ".1" * (128 - 13)
         self.assertEqual(len(long_oid.strip(".").split(".")), 128)

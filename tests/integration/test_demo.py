@@ -30,11 +30,11 @@ class Demo(unittest.TestCase):
                       out)
         walk = [x for x in out.splitlines()
                 if x.startswith("DISTRIBUTION-POINT-MIB::dp")]
-        self.assertEqual(len(walk), 24 * 18)
+        self.assertEqual(len(walk), 24 * 20)
         self.assertEqual(walk[0], "DISTRIBUTION-POINT-MIB::dpBitsEnabled.1.1"
                          " = INTEGER: true(1)")
-        self.assertEqual(walk[-1], "DISTRIBUTION-POINT-MIB::dpStatus.4.6 = "
-                         "INTEGER: none(0)")
+        self.assertEqual(walk[-1], "DISTRIBUTION-POINT-MIB::"
+                         "dpISVStringPending.4.6 = INTEGER: false(2)")
         # Nothing left listening on the demo's port.
         r = subprocess.run(["snmpget", "-v2c", "-c", "public", "-t", "1",
                             "-r", "0", "127.0.0.1:%d" % port,

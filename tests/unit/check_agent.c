@@ -158,10 +158,13 @@ START_TEST(test_walk_order)
 	for (int c = 2; c <= 13; c++)
 		for (int p = 1; p <= 3; p++)
 			snprintf(want[n++], 32, "3.1.%d.%d", c, p);
-	for (int c = 1; c <= 18; c++)
+	for (int c = 1; c <= 23; c++) {
+		if (c >= 19 && c <= 21)
+			continue;	/* accessible-for-notify */
 		for (int r = 0; r < 4; r++)
 			snprintf(want[n++], 32, "4.1.%d.%s", c, rows[r]);
-	ck_assert_uint_eq(n, 13 + 18 + 36 + 72);
+	}
+	ck_assert_uint_eq(n, 13 + 18 + 36 + 80);
 
 	/* From dpMIB itself, GETNEXT after GETNEXT. */
 	memcpy(name, objects, sizeof(objects));
@@ -239,11 +242,14 @@ START_TEST(test_next_edges)
 	next_is("4.1.17.4294967295.4294967295", "4.1.18.1.1", 0);
 	next_is("4.1.0", "4.1.1.1.1", 0);
 	next_is("4.0.5", "4.1.1.1.1", 0);
-	next_is("4.1.18.2.3", NULL, 0);
-	next_is("4.1.18.3", NULL, 0);
-	next_is("4.1.18.4294967295.4294967295", NULL, 0);
-	next_is("4.1.19", NULL, 0);	/* accessible-for-notify: not walked */
-	next_is("4.1.21.1.1", NULL, 0);
+	next_is("4.1.18.2.3", "4.1.22.1.1", 0);	/* skips 19..21 */
+	next_is("4.1.18.3", "4.1.22.1.1", 0);
+	next_is("4.1.18.4294967295.4294967295", "4.1.22.1.1", 0);
+	next_is("4.1.19", "4.1.22.1.1", 0);	/* accessible-for-notify */
+	next_is("4.1.21.1.1", "4.1.22.1.1", 0);
+	next_is("4.1.23.2.1", "4.1.23.2.3", 0);
+	next_is("4.1.23.2.3", NULL, 0);
+	next_is("4.1.24", NULL, 0);
 	next_is("4.2", NULL, 0);
 	next_is("5", NULL, 0);
 }
@@ -296,6 +302,11 @@ START_TEST(test_get_values)
 	snmp_free_var(vb);
 
 	vb = get("4.1.11.1.1");	/* RefreshNow reads false(2) */
+	ck_assert_int_eq(*vb->val.integer, 2);
+	snmp_free_var(vb);
+
+	vb = get("4.1.22.1.1");	/* no refresh pending */
+	ck_assert_int_eq(vb->type, ASN_INTEGER);
 	ck_assert_int_eq(*vb->val.integer, 2);
 	snmp_free_var(vb);
 
@@ -353,6 +364,9 @@ START_TEST(test_get_misses)
 	get_is("4.1.18.4294967295.4294967295", SNMP_NOSUCHINSTANCE);
 	get_is("4.1.18.4294967296.1", SNMP_NOSUCHINSTANCE);
 	get_is("4.1.19.1.1", SNMP_NOSUCHOBJECT);
+	get_is("4.1.21.1.1", SNMP_NOSUCHOBJECT);
+	get_is("4.1.24.1.1", SNMP_NOSUCHOBJECT);
+	get_is("4.1.22.1.3", SNMP_NOSUCHINSTANCE);
 	get_is("4.1.0.1.1", SNMP_NOSUCHOBJECT);
 	get_is("4.1", SNMP_NOSUCHOBJECT);
 	get_is("4.2.18.1.1", SNMP_NOSUCHOBJECT);
