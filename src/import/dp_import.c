@@ -940,6 +940,10 @@ dp_import_files(struct dp_store *st, const char *const *files,
 	    " updated, %" PRIu64 " unchanged, %" PRIu64 " removed, %lu "
 	    "warnings", c.records, c.inserted, c.updated, c.unchanged,
 	    c.removed, w);
+	if (c.kept_pending > 0)
+		dp_notice("import: kept %" PRIu64 " ISVString value(s) written "
+		    "over SNMP and not yet acknowledged (dpctl pending)",
+		    c.kept_pending);
 	if (counts != NULL)
 		*counts = c;
 	rc = 0;

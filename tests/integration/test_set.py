@@ -173,7 +173,8 @@ class Writes(unittest.TestCase):
         src = os.path.join(self.tmp, "later.json")
         with open(src, "w", encoding="utf-8") as f:
             json.dump(data, f)
-        dpctl(self.db, "import", src)
+        r = dpctl(self.db, "import", src)
+        self.assertIn("kept 1 ISVString value(s) written over SNMP", r.stderr)
         self.assertEqual(self.value(ISV + ".1.1"), b"from-snmp")
         # dpctl pending lists it; ack; then imports win again.
         out = json.loads(dpctl(self.db, "pending", "--json").stdout)
