@@ -42,7 +42,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: dpagentd [-f] [--db FILE] [-x SOCKET] [-c FILE] [-C] [-p PIDFILE]\n"
-"                [-L LOGOPTS] [-D TOKENS] [--help] [--version]\n"
+"                [-L LOGOPTS] [-DTOKENS] [--help] [--version]\n"
 "\n"
 "AgentX subagent serving DISTRIBUTION-POINT-MIB from the dpagent database.\n"
 "\n"
@@ -55,7 +55,7 @@ usage(FILE *f)
 "  -p, --pidfile FILE write the process ID to FILE\n"
 "  -L LOGOPTS         Net-SNMP logging: -Le stderr, -Lf FILE, -Lsd syslog\n"
 "                     (facility daemon), -Lo stdout, -LN... with priority\n"
-"  -D TOKENS          Net-SNMP debug output for these tokens (e.g. agentx)\n"
+"  -DTOKENS           Net-SNMP debug output for these tokens (-Dagentx)\n"
 "  -h, --help         this text\n"
 "  -V, --version      the version\n"
 "\n"
@@ -188,6 +188,8 @@ main(int argc, char **argv)
 	int ch, ex = EXIT_FAILURE;
 
 	umask(007);
+	/* -Ls and the default daemon log are tagged dpagentd, not net-snmp. */
+	snmp_log_syslogname(APP_NAME);
 	/* The agent answers with OIDs, never names: load no MIB files. */
 	setenv("MIBS", "", 1);
 	while ((ch = getopt_long(argc, argv, "fd:x:c:Cp:L:D::hV", opts, NULL))
@@ -258,8 +260,6 @@ main(int argc, char **argv)
 	    NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
 	    NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
-	    NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 
 	if (init_agent(APP_NAME) != 0) {
 		dp_err("cannot initialise the agent library");
@@ -302,6 +302,10 @@ main(int argc, char **argv)
 	}
 	if (pidfile != NULL && write_pidfile(pidfile) != 0)
 		goto out;
+	if (dp_store_readonly(st))
+		dp_warn("%s is read-only for this user: every SET will fail "
+		    "(the database and its directory need the dpagent group "
+		    "and mode 0660/2770)", cfg.db);
 	dp_agent_set_store(ag, st);
 
 	memset(&sa, 0, sizeof(sa));

@@ -268,6 +268,14 @@ static const char *const dp_migrations[] = {
 	"WHEN OLD.acked_ms IS NULL AND OLD.withdrawn_ms IS NULL BEGIN "
 	"  UPDATE meta SET pending_writes = pending_writes - 1 WHERE id = 1; "
 	"END;",
+
+	/*
+	 * 2 -> 3: past notifyBacklog, dpagentd sends one dpStatusSummary for
+	 * a range of events instead of one dpStatusChange each.  Those events
+	 * are delivered (delivered_ms) as counted in the summary whose last
+	 * event is summary_seq; NULL: sent one by one.
+	 */
+	"ALTER TABLE status_event ADD COLUMN summary_seq INTEGER;",
 };
 
 #define DP_MIGRATIONS ((int)(sizeof(dp_migrations) / sizeof(dp_migrations[0])))

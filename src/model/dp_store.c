@@ -5,6 +5,7 @@
 #include "model/dp_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -401,6 +402,23 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 		return NULL;
 	}
 	st->flags = flags;
+	/*
+	 * SQLite creates files 0644 whatever the umask allows, and its -wal
+	 * and -shm files take the database's mode: create it 0666 & ~umask
+	 * (0660 under dpctl's umask 007) so that the group can write.
+	 */
+	if ((flags & DP_STORE_CREATE) && !(flags & DP_STORE_READONLY)) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0666);
+
+		if (fd >= 0)
+			close(fd);
+		else if (errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(st);
+			return NULL;
+		}
+	}
 	if (flags & DP_STORE_READONLY)
 		oflags = SQLITE_OPEN_READONLY;
 	else if (flags & DP_STORE_CREATE)
@@ -452,6 +470,12 @@ fail:
 	sqlite3_close(st->db);
 	free(st);
 	return NULL;
+}
+
+bool
+dp_store_readonly(struct dp_store *st)
+{
+	return sqlite3_db_readonly(st->db, "main") == 1;
 }
 
 void

@@ -21,7 +21,7 @@
 #include "convert/dp_props.h"
 
 /* The number of migrations in dp_schema.h (a test checks they agree). */
-#define DP_SCHEMA_VERSION 2
+#define DP_SCHEMA_VERSION 3
 
 struct dp_store;
 
@@ -37,6 +37,8 @@ struct dp_store;
 struct dp_store *dp_store_open(const char *path, int flags, int busy_ms,
 	    char *err, size_t errlen);
 void	dp_store_close(struct dp_store *st);
+/* True when SQLite could open the file only for reading. */
+bool	dp_store_readonly(struct dp_store *st);
 const char *dp_store_errmsg(const struct dp_store *st);
 int	dp_store_schema_version(struct dp_store *st);
 

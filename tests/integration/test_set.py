@@ -26,10 +26,26 @@ RPENDING = ROW_ENTRY + ".22"
 IPENDING = ROW_ENTRY + ".23"
 USER, AUTH, PRIV = "dpwriter", "writer-auth-secret", "writer-priv-secret"
 
-EXTRA = """rwcommunity private 127.0.0.1
-createUser %s SHA "%s" AES "%s"
-rwuser -s usm %s priv .1.3.6.1.4.1.32473.77
-""" % (USER, AUTH, PRIV, USER)
+
+
+def sample_write_access():
+    """The write-access lines of the sample configuration, as shipped."""
+    path = os.path.join(dpstack.SOURCE, "conf", "snmpd.conf.d",
+                        "dpagent.conf")
+    with open(path) as f:
+        text = f.read()
+    block = text.split("# BEGIN write access\n")[1].split(
+        "# END write access")[0]
+    assert "access dpwriters" in block, block
+    return block
+
+
+# v2c "private" exists only here, to test every SNMP error with the
+# plainest client; the v3 user gets the sample's own access lines.
+EXTRA = ("rwcommunity private 127.0.0.1\n"
+         "view systemonly included .1.3.6.1.4.1.32473.77\n" +
+         sample_write_access() +
+         'createUser %s SHA "%s" AES "%s"\n' % (USER, AUTH, PRIV))
 
 
 def v3(*args):
@@ -134,6 +150,9 @@ class Writes(unittest.TestCase):
         self.assertEqual(self.outbox(), [
             (1, 1, "ISVString", "", "owner=acme", 0, 0),
             (1, 1, "RefreshNow", "false", "true", 0, 0)])
+        # The v3 writer's view holds only the two writable columns.
+        self.assertEqual(self.error_of(ROW_ENTRY + ".18.1.1", "i", "1",
+                                       auth=v3()), "noAccess")
         # authNoPriv and v2c read-only get no write access.
         noauth = ["-v3", "-l", "authNoPriv", "-u", USER, "-a", "SHA", "-A",
                   AUTH]

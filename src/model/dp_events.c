@@ -1,0 +1,307 @@
+/*
+ * dp_events: the status-event log as the notifier's queue.  See
+ * dp_events.h.
+ *
+ * Every query below runs on the partial index status_event_undelivered
+ * (seq WHERE delivered_ms IS NULL), so its cost grows with the rows it
+ * returns or counts, never with the delivered history kept until
+ * dpctl prune.
+ */
+#include "model/dp_events.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "model/dp_store_int.h"
+
+enum ev_stmt {
+	E_NEXT,
+	E_LAST,
+	E_COUNT,
+	E_MARK_BOUND,
+	E_MARK,
+	E_COUNT_STMTS
+};
+
+/* The undelivered events of (?1, ?2], the first ?3 of them. */
+#define UNDELIVERED_RANGE \
+	"FROM status_event WHERE delivered_ms IS NULL AND seq > ?1 " \
+	"AND seq <= ?2 ORDER BY seq LIMIT ?3"
+
+static const char *const ev_sql[E_COUNT_STMTS] = {
+	[E_NEXT] = "SELECT seq, server_idx, package_idx, status, prev_status, "
+	    "at_ms, package_id, server_nal_path, site_code FROM status_event "
+	    "WHERE delivered_ms IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
+	/* seq is the rowid: max() is one step to the end of the B-tree. */
+	[E_LAST] = "SELECT coalesce(max(seq), 0) FROM status_event",
+	[E_COUNT] = "SELECT count(*), coalesce(min(seq), 0), "
+	    "coalesce(max(seq), 0), coalesce(sum(status = 0), 0), "
+	    "coalesce(sum(status = 1), 0), coalesce(sum(status = 2), 0), "
+	    "coalesce(sum(status = 3), 0), "
+	    "coalesce(sum(status NOT BETWEEN 0 AND 3), 0) "
+	    "FROM (SELECT seq, status " UNDELIVERED_RANGE ")",
+	[E_MARK_BOUND] = "SELECT count(*), coalesce(max(seq), 0) "
+	    "FROM (SELECT seq " UNDELIVERED_RANGE ")",
+	[E_MARK] = "UPDATE status_event SET delivered_ms = ?3, "
+	    "summary_seq = ?4 WHERE delivered_ms IS NULL AND seq > ?1 "
+	    "AND seq <= ?2",
+};
+
+struct dp_events {
+	struct dp_store	*st;
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[E_COUNT_STMTS];
+	int		 busy_ms;
+};
+
+struct dp_events *
+dp_events_open(struct dp_store *st, int busy_ms)
+{
+	struct dp_events *ev;
+
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		dp_store_fail(st, "status events: out of memory");
+		return NULL;
+	}
+	ev->st = st;
+	ev->db = dp_store_sqlite(st);
+	ev->busy_ms = busy_ms;
+	for (int i = 0; i < E_COUNT_STMTS; i++) {
+		if (sqlite3_prepare_v3(ev->db, ev_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &ev->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			dp_store_sqlfail(st, "preparing the status-event "
+			    "queries");
+			dp_events_close(ev);
+			return NULL;
+		}
+	}
+	return ev;
+}
+
+void
+dp_events_close(struct dp_events *ev)
+{
+	if (ev == NULL)
+		return;
+	for (int i = 0; i < E_COUNT_STMTS; i++)
+		sqlite3_finalize(ev->stmt[i]);
+	free(ev);
+}
+
+/* Resets at once: a statement left mid-step holds a read transaction,
+ * which freezes data_version and starves checkpoints. */
+static void
+stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static void
+copy_text(char *dst, size_t dstsize, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	/* The triggers copy values the import already limited; a longer one
+	 * can only come from plain SQL and is cut rather than overrun. */
+	if (t == NULL)
+		n = 0;
+	if (n >= dstsize)
+		n = dstsize - 1;
+	if (n > 0)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+}
+
+static uint32_t
+col_u32(sqlite3_stmt *s, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(s, col);
+
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int32_t
+col_i32(sqlite3_stmt *s, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(s, col);
+
+	return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX :
+	    (int32_t)v;
+}
+
+int
+dp_events_next(struct dp_events *ev, int64_t after, struct dp_event *out,
+    int max, int *n)
+{
+	sqlite3_stmt *s = ev->stmt[E_NEXT];
+	struct dp_event *e;
+	int rc;
+
+	*n = 0;
+	if (max <= 0)
+		return 0;
+	if (sqlite3_bind_int64(s, 1, after) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, max) != SQLITE_OK) {
+		rc = dp_store_sqlfail(ev->st, "binding the status-event query");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+		e = &out[(*n)++];
+		e->seq = sqlite3_column_int64(s, 0);
+		e->server_idx = col_u32(s, 1);
+		e->package_idx = col_u32(s, 2);
+		e->status = col_i32(s, 3);
+		e->prev_status = col_i32(s, 4);
+		e->at_ms = sqlite3_column_int64(s, 5);
+		copy_text(e->package_id, sizeof(e->package_id), s, 6);
+		copy_text(e->server_nal_path, sizeof(e->server_nal_path), s, 7);
+		copy_text(e->site_code, sizeof(e->site_code), s, 8);
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		dp_store_fail(ev->st, "reading the status events after seq "
+		    "%" PRId64 ": %s", after, sqlite3_errmsg(ev->db));
+		rc = -1;
+		goto done;
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	return rc;
+}
+
+int
+dp_events_last_seq(struct dp_events *ev, int64_t *seq)
+{
+	sqlite3_stmt *s = ev->stmt[E_LAST];
+	int rc;
+
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else
+		rc = dp_store_sqlfail(ev->st, "reading the last status event");
+	stmt_done(s);
+	return rc;
+}
+
+static int
+bind_range(struct dp_events *ev, sqlite3_stmt *s, int64_t after,
+    int64_t upto, int limit)
+{
+	if (sqlite3_bind_int64(s, 1, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, upto) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, limit) != SQLITE_OK)
+		return dp_store_sqlfail(ev->st, "binding a status-event range");
+	return 0;
+}
+
+int
+dp_events_count(struct dp_events *ev, int64_t after, int64_t upto,
+    int limit, struct dp_event_summary *sum, int64_t *reached)
+{
+	sqlite3_stmt *s = ev->stmt[E_COUNT];
+	uint64_t n;
+	int rc = -1;
+
+	if (limit <= 0 || upto <= after) {
+		*reached = upto > after ? after : upto;
+		return 0;
+	}
+	if (bind_range(ev, s, after, upto, limit) != 0)
+		goto done;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		dp_store_fail(ev->st, "counting the status events %" PRId64
+		    "..%" PRId64 ": %s", after + 1, upto,
+		    sqlite3_errmsg(ev->db));
+		goto done;
+	}
+	n = (uint64_t)sqlite3_column_int64(s, 0);
+	if (n > 0) {
+		if (sum->first_seq == 0)
+			sum->first_seq = sqlite3_column_int64(s, 1);
+		sum->last_seq = sqlite3_column_int64(s, 2);
+		sum->count += n;
+		for (int b = 0; b < DP_B_COUNT; b++)
+			sum->by_status[b] +=
+			    (uint64_t)sqlite3_column_int64(s, 3 + b);
+	}
+	/* Fewer rows than asked for: nothing is left in the range. */
+	*reached = n < (uint64_t)limit ? upto : sqlite3_column_int64(s, 2);
+	rc = 0;
+done:
+	stmt_done(s);
+	return rc;
+}
+
+int
+dp_events_mark(struct dp_events *ev, int64_t after, int64_t upto,
+    int64_t summary_seq, int64_t now_ms, int limit, int64_t *reached)
+{
+	sqlite3_stmt *s = ev->stmt[E_MARK_BOUND];
+	int64_t bound;
+	uint64_t n;
+	int rc = -1;
+
+	*reached = after;
+	if (limit <= 0 || upto <= after)
+		return 0;
+	if (bind_range(ev, s, after, upto, limit) != 0)
+		goto done;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		dp_store_fail(ev->st, "reading the status events %" PRId64
+		    "..%" PRId64 " to mark: %s", after + 1, upto,
+		    sqlite3_errmsg(ev->db));
+		goto done;
+	}
+	n = (uint64_t)sqlite3_column_int64(s, 0);
+	bound = n < (uint64_t)limit ? upto : sqlite3_column_int64(s, 1);
+	stmt_done(s);
+	if (n == 0) {
+		*reached = bound;
+		return 0;
+	}
+
+	/*
+	 * Never wait for the write lock: an import may hold it for many
+	 * seconds, and the agent answers nobody while it waits.  The marks
+	 * are kept in memory meanwhile; should the process end first, the
+	 * events are sent again, which at-least-once delivery allows.
+	 */
+	s = ev->stmt[E_MARK];
+	sqlite3_busy_timeout(ev->db, 0);
+	if (sqlite3_bind_int64(s, 1, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, bound) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now_ms) != SQLITE_OK ||
+	    (summary_seq > 0 ? sqlite3_bind_int64(s, 4, summary_seq) :
+	    sqlite3_bind_null(s, 4)) != SQLITE_OK) {
+		dp_store_sqlfail(ev->st, "binding the delivery of status "
+		    "events");
+		goto restore;
+	}
+	rc = sqlite3_step(s);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		dp_store_fail(ev->st, "marking the status events %" PRId64
+		    "..%" PRId64 " delivered: the database is busy",
+		    after + 1, bound);
+		rc = DP_STORE_BUSY;
+	} else if (rc != SQLITE_DONE) {
+		dp_store_fail(ev->st, "marking the status events %" PRId64
+		    "..%" PRId64 " delivered: %s", after + 1, bound,
+		    sqlite3_errmsg(ev->db));
+		rc = -1;
+	} else {
+		*reached = bound;
+		rc = 0;
+	}
+restore:
+	sqlite3_busy_timeout(ev->db, ev->busy_ms);
+done:
+	stmt_done(s);
+	return rc;
+}
