@@ -86,7 +86,6 @@ enum stmt_id {
 	S_PACKAGE_UPDATE,
 	S_SEEN_INSERT,
 	S_DP_UPSERT,
-	S_META_ROWS,
 	S_SNAPSHOT_DELETE,
 	S_IMPORT_DONE,
 	S_PRUNE_EVENTS,
@@ -183,7 +182,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "coalesce(?13, resource_type), coalesce(?14, secure_object_id), "
 	    "coalesce(?15, site_name), coalesce(?16, source_site), "
 	    "coalesce(?17, status))",
-	[S_META_ROWS] = "SELECT rows FROM meta WHERE id = 1",
 	[S_SNAPSHOT_DELETE] = "DELETE FROM dp WHERE NOT EXISTS ("
 	    "SELECT 1 FROM temp.dp_seen s WHERE s.server_idx = dp.server_idx "
 	    "AND s.package_idx = dp.package_idx)",
@@ -751,24 +749,11 @@ dp_store_data_version(struct dp_store *st, int64_t *version)
 
 /* ---- import ------------------------------------------------------------- */
 
-static int
-meta_rows(struct dp_store *st, uint64_t *rows)
-{
-	sqlite3_stmt *s = stmt_get(st, S_META_ROWS);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*rows = (uint64_t)sqlite3_column_int64(s, 0);
-	stmt_done(s);
-	return rc == SQLITE_ROW ? 0 : store_sqlfail(st, "counting rows");
-}
-
 int
 dp_store_import_begin(struct dp_store *st, bool snapshot)
 {
+	struct dp_scalars sc;
+
 	if (st->importing)
 		return store_fail(st, "an import is already in progress");
 	/* Keys named by this import: duplicate detection and --snapshot. */
@@ -782,19 +767,12 @@ dp_store_import_begin(struct dp_store *st, bool snapshot)
 	memset(&st->counts, 0, sizeof(st->counts));
 	st->snapshot = snapshot;
 	st->importing = true;
-	if (meta_rows(st, &st->rows_before) != 0) {
+	if (dp_store_scalars(st, &sc) != 0) {
 		dp_store_import_end(st, false, NULL);
 		return -1;
 	}
-	{
-		struct dp_scalars sc;
-
-		if (dp_store_scalars(st, &sc) != 0) {
-			dp_store_import_end(st, false, NULL);
-			return -1;
-		}
-		st->writes_pending = sc.pending_writes > 0;
-	}
+	st->rows_before = sc.rows;
+	st->writes_pending = sc.pending_writes > 0;
 	return 0;
 }
 
@@ -989,6 +967,7 @@ int
 dp_store_import_end(struct dp_store *st, bool commit,
     struct dp_import_counts *counts)
 {
+	struct dp_scalars sc;
 	uint64_t rows_after;
 	sqlite3_stmt *s;
 	int rc;
@@ -1009,8 +988,9 @@ dp_store_import_end(struct dp_store *st, bool commit,
 			goto rollback;
 		st->counts.removed = (uint64_t)sqlite3_changes(st->db);
 	}
-	if (meta_rows(st, &rows_after) != 0)
+	if (dp_store_scalars(st, &sc) != 0)
 		goto rollback;
+	rows_after = sc.rows;
 	/* Only inserts add rows and only the snapshot removes them. */
 	st->counts.inserted = rows_after + st->counts.removed -
 	    st->rows_before;
