@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/dp_agent.h"
+#include "agent/dp_notify.h"
 #include "model/dp_store.h"
 #include "util/dp_log.h"
 
@@ -35,7 +36,11 @@ static struct {
 	int		 busy_ms;
 	bool		 connected;
 	unsigned	 losses;
-} cfg = { NULL, DEFAULT_BUSY_MS, false, 0 };
+	struct dp_notify_conf notify;
+	netsnmp_session	*session;	/* AgentX, while connected */
+	struct dp_notifier *notifier;
+} cfg = { NULL, DEFAULT_BUSY_MS, false, 0, { DP_NOTIFY_DEFAULT_RATE,
+    DP_NOTIFY_DEFAULT_BACKLOG, DP_NOTIFY_DEFAULT_POLL_MS }, NULL, NULL };
 
 static void
 usage(FILE *f)
@@ -60,8 +65,9 @@ usage(FILE *f)
 "  -V, --version      the version\n"
 "\n"
 "Configuration: dpagentd.conf in Net-SNMP's SNMPCONFPATH (for example\n"
-"/etc/snmp/dpagentd.conf) with the tokens database, busyTimeout and the\n"
-"standard agentXSocket, agentXTimeout, agentXRetries, agentxPingInterval.\n");
+"/etc/snmp/dpagentd.conf) with the tokens database, busyTimeout,\n"
+"notifyRate, notifyBacklog and the standard agentXSocket, agentXTimeout,\n"
+"agentXRetries, agentxPingInterval.\n");
 }
 
 static void
@@ -104,12 +110,55 @@ conf_busy_timeout(const char *token, char *line)
 	cfg.busy_ms = (int)v;
 }
 
+/* "TOKEN N" with min <= N <= max; false (said) otherwise. */
+static bool
+conf_number(const char *line, long min, long max, const char *what,
+    unsigned *out)
+{
+	char msg[160], *end;
+	long v;
+
+	errno = 0;
+	v = strtol(line, &end, 10);
+	if (errno != 0 || end == line || *end != '\0' || v < min || v > max) {
+		snprintf(msg, sizeof(msg), "%s: from %ld to %ld", what, min,
+		    max);
+		config_perror(msg);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+static void
+conf_notify_rate(const char *token, char *line)
+{
+	(void)token;
+	conf_number(line, 1, DP_NOTIFY_MAX_RATE,
+	    "notifyRate: notifications per second", &cfg.notify.rate);
+}
+
+static void
+conf_notify_backlog(const char *token, char *line)
+{
+	(void)token;
+	conf_number(line, 0, 100000000,
+	    "notifyBacklog: waiting events (0: never summarise)",
+	    &cfg.notify.backlog);
+}
+
 static int
 on_master(int major, int minor, void *server_arg, void *client_arg)
 {
 	(void)major;
-	(void)server_arg;
 	(void)client_arg;
+	/* The session the notifier sends its Notify-PDUs on; the library
+	 * closes it after INDEX_STOP. */
+	if (minor == SNMPD_CALLBACK_INDEX_START)
+		cfg.session = server_arg;
+	else if (minor == SNMPD_CALLBACK_INDEX_STOP)
+		cfg.session = NULL;
+	dp_notify_session(cfg.notifier, cfg.session);
 	if (minor == SNMPD_CALLBACK_INDEX_START) {
 		if (cfg.losses > 0)
 			dp_notice("AgentX master is back: serving "
@@ -272,6 +321,10 @@ main(int argc, char **argv)
 	register_app_config_handler("database", conf_database, NULL, "FILE");
 	register_app_config_handler("busyTimeout", conf_busy_timeout, NULL,
 	    "MILLISECONDS");
+	register_app_config_handler("notifyRate", conf_notify_rate, NULL,
+	    "NOTIFICATIONS-PER-SECOND");
+	register_app_config_handler("notifyBacklog", conf_notify_backlog, NULL,
+	    "EVENTS");
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION,
 	    SNMPD_CALLBACK_INDEX_START, on_master, NULL);
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION,
@@ -307,6 +360,10 @@ main(int argc, char **argv)
 		    "(the database and its directory need the dpagent group "
 		    "and mode 0660/2770)", cfg.db);
 	dp_agent_set_store(ag, st);
+	if ((cfg.notifier = dp_notify_start(st, cfg.busy_ms, &cfg.notify)) ==
+	    NULL)
+		goto out;
+	dp_notify_session(cfg.notifier, cfg.session);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -326,7 +383,12 @@ main(int argc, char **argv)
 	agent_check_and_process(0);
 	ex = EXIT_SUCCESS;
 out:
+	/* Record what the master acknowledged before the session closes;
+	 * closing it calls back a Notify still unanswered, so the notifier
+	 * goes after snmp_shutdown(), and before the store it reads. */
+	dp_notify_stop(cfg.notifier);
 	snmp_shutdown(APP_NAME);
+	dp_notify_free(cfg.notifier);
 	dp_agent_free(ag);
 	dp_store_close(st);
 	if (pidfile != NULL && ex == EXIT_SUCCESS)

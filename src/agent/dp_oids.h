@@ -22,6 +22,7 @@
 #define DP_PART_SERVERS		2
 #define DP_PART_PACKAGES	3
 #define DP_PART_ROWS		4
+#define DP_PART_SUMMARY		5	/* accessible-for-notify only */
 
 /* dpScalars. */
 enum dp_scalar {
@@ -96,5 +97,15 @@ enum dp_row_col {
 
 /* dpNotifications. */
 #define DP_NOTIFY_STATUS_CHANGE	1
+#define DP_NOTIFY_STATUS_SUMMARY	2
+
+/* dpSummary scalars (instance .0), the objects of dpStatusSummary. */
+enum dp_summary_obj {
+	DP_SUM_TRANSITIONS = 1,
+	DP_SUM_FIRST_SEQ,
+	DP_SUM_LAST_SEQ,
+	DP_SUM_TO_NONE,		/* .. DP_SUM_TO_NONE + DP_B_OTHER */
+	DP_SUM_LAST = DP_SUM_TO_NONE + 4
+};
 
 #endif

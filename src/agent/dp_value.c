@@ -35,6 +35,12 @@ dp_value_gauge(struct dp_value *v, uint32_t u)
 }
 
 void
+dp_value_unsigned(struct dp_value *v, uint32_t u)
+{
+	value_unsigned(v, ASN_UNSIGNED, u);
+}
+
+void
 dp_value_string(struct dp_value *v, const void *p, size_t n)
 {
 	v->type = ASN_OCTET_STR;

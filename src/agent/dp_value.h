@@ -35,6 +35,7 @@ int	dp_value_scalar(const struct dp_scalars *sc, int64_t now_ms,
 /* Shared building blocks (also used by the notifier). */
 void	dp_value_int(struct dp_value *v, long i);
 void	dp_value_gauge(struct dp_value *v, uint32_t u);
+void	dp_value_unsigned(struct dp_value *v, uint32_t u);
 void	dp_value_string(struct dp_value *v, const void *p, size_t n);
 /* DateAndTime of a UTC time in milliseconds (0 = the epoch). */
 void	dp_value_time_ms(struct dp_value *v, int64_t ms);

@@ -29,7 +29,7 @@ struct dp_event {
 	uint32_t	package_idx;
 	int32_t		status;		/* the new Status */
 	int32_t		prev_status;
-	int64_t		at_ms;		/* when the transition was committed */
+	int64_t		at_ms;		/* committed at (UTC ms) */
 	char		package_id[DP_MAX_PACKAGE_ID + 1];
 	char		server_nal_path[DP_MAX_NAL_PATH + 1];
 	char		site_code[DP_MAX_SITE_CODE + 1];

@@ -87,7 +87,7 @@ def dpctl(db, *args, check=True):
 class Stack:
     """snmpd (master agentx) + dpagentd on a private socket and port."""
 
-    def __init__(self, db, community="public", extra_conf=""):
+    def __init__(self, db, community="public", extra_conf="", sinks=()):
         self.dir = tempfile.mkdtemp(prefix="dpstack.")
         self.db = db
         self.port = free_udp_port()
@@ -109,6 +109,10 @@ class Stack:
             os.mkdir(persist, 0o700)
             f.write("[snmp] persistentDir %s\n" % persist)
             f.write(extra_conf.replace("@DIR@", self.dir))
+            # Notification targets: "trap2sink 127.0.0.1:PORT public",
+            # informsink, trapsess lines (TrapReceiver.sink()).
+            for line in sinks:
+                f.write(line + "\n")
 
     # -- processes ---------------------------------------------------------
 
@@ -207,6 +211,178 @@ class Stack:
         if r.returncode != 0:
             raise AssertionError("%s %s: %s" % (cmd, oid, r.stderr))
         return parse(r.stdout)
+
+
+# -- notifications: a real snmptrapd on loopback ---------------------------
+
+SYS_UPTIME = ".1.3.6.1.2.1.1.3.0"
+SNMP_TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
+STATUS_CHANGE = ROOT + ".0.1"
+STATUS_SUMMARY = ROOT + ".0.2"
+SUMMARY = OBJECTS + ".5"
+
+
+class Trap:
+    """One notification as snmptrapd logged it: SNMP version (1 = v2c,
+    3 = v3), community or user, the varbinds [(oid, type, value)] as
+    parse() gives them, and when this process read it."""
+
+    def __init__(self, version, user, varbinds, arrived):
+        self.version = version
+        self.user = user
+        self.varbinds = varbinds
+        self.arrived = arrived
+
+    @property
+    def trap_oid(self):
+        for oid, _, val in self.varbinds[:2]:
+            if oid == SNMP_TRAP_OID:
+                return val
+        return None
+
+    @property
+    def uptime(self):
+        """sysUpTime.0 in hundredths of a second."""
+        oid, typ, val = self.varbinds[0]
+        if oid != SYS_UPTIME or typ != "Timeticks":
+            return None
+        return int(val.split(")")[0].lstrip("("))
+
+    def value(self, prefix):
+        """(instance suffix, value) of the first varbind under prefix."""
+        for oid, _, val in self.varbinds:
+            if oid.startswith(prefix + "."):
+                return oid[len(prefix) + 1:], val
+        return None, None
+
+    @property
+    def seq(self):
+        """dpStatusEventSeq of a dpStatusChange, else None."""
+        return self.value(ROW_ENTRY + ".21")[1]
+
+    def __repr__(self):
+        return "Trap(v%s %s %r)" % (self.version, self.user, self.varbinds)
+
+
+class TrapReceiver:
+    """snmptrapd -f on 127.0.0.1 and a free UDP port that accepts
+    community "public" (plus extra_conf, e.g. an SNMPv3 user) and logs
+    each notification as one parseable line: numeric OIDs, every string
+    in hex (-On -Ox, hexOutputLength 0), varbinds tab-separated.  poll()
+    reads what arrived since the last call and stamps it with the time it
+    was read (the log is flushed per notification)."""
+
+    FORMAT = "DPTRAP\t%s\t%u\t%v\n"
+
+    def __init__(self, extra_conf="", env=None, mibs=None):
+        """mibs: (MIBDIRS, MIBS) to load, as an operator would (none by
+        default)."""
+        self.dir = tempfile.mkdtemp(prefix="dptrapd.")
+        self.mibs = mibs or ("/dev/null", "")
+        self.port = free_udp_port()
+        self.log = os.path.join(self.dir, "snmptrapd.log")
+        self.conf = os.path.join(self.dir, "snmptrapd.conf")
+        self.env = env or {}
+        self.proc = None
+        self.received = []
+        self._pos = 0
+        self._partial = b""
+        with open(self.conf, "w") as f:
+            f.write("authCommunity log,execute public\n")
+            f.write("[snmp] hexOutputLength 0\n")
+            f.write("[snmp] persistentDir %s\n" % self.dir)
+            f.write(extra_conf.replace("@DIR@", self.dir))
+
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def sink(self, kind="trap2sink", community="public"):
+        """A snmpd.conf line sending notifications here."""
+        return "%s %s %s" % (kind, self.address(), community)
+
+    def start(self):
+        env = dict(os.environ, MIBS="", **self.env)
+        self.proc = subprocess.Popen(
+            ["snmptrapd", "-f", "-Lf", self.log, "-C", "-c", self.conf,
+             "-p", os.path.join(self.dir, "snmptrapd.pid"),
+             "-m", self.mibs[1], "-M", self.mibs[0], "-On", "-Ox",
+             "-F", self.FORMAT,
+             "udp:" + self.address()],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        _live.append(self.proc)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("snmptrapd exited (%d):\n%s" %
+                                     (self.proc.returncode, self.logs()))
+            if os.path.exists(self.log):
+                with open(self.log, "rb") as f:
+                    if b"NET-SNMP version" in f.read():
+                        return self
+            time.sleep(0.02)
+        raise AssertionError("snmptrapd did not start:\n" + self.logs())
+
+    def stop(self):
+        if self.proc is not None:
+            _stop(self.proc)
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def logs(self):
+        if not os.path.exists(self.log):
+            return "(no snmptrapd log)"
+        with open(self.log, errors="replace") as f:
+            return "--- snmptrapd.log\n" + f.read()[-4000:]
+
+    def poll(self):
+        """Notifications logged since the last call (also appended to
+        self.received)."""
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log, "rb") as f:
+            f.seek(self._pos)
+            data = f.read()
+        now = time.time()
+        self._pos += len(data)
+        data = self._partial + data
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        new = []
+        for raw in lines:
+            if not raw.startswith(b"DPTRAP\t"):
+                continue
+            parts = raw.decode("ascii", "replace").split("\t")
+            new.append(Trap(int(parts[1]), parts[2],
+                            parse("\n".join(parts[3:])), now))
+        self.received.extend(new)
+        return new
+
+    def of(self, trap_oid=STATUS_CHANGE):
+        """What has been received of one notification."""
+        return [t for t in self.received if t.trap_oid == trap_oid]
+
+    def wait(self, ready, what, timeout=30, interval=0.01):
+        """Polls until ready(self) is true."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.poll()
+            if ready(self):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for %s (%d "
+                                     "notifications received)\n%s" %
+                                     (what, len(self.received),
+                                      self.logs()))
+            time.sleep(interval)
 
 
 _LINE = re.compile(r"^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): ?)?(.*)$")

@@ -109,6 +109,7 @@ done <<EOF
 dpMIB			$r
 dpNotifications		$r.0
 dpStatusChange		$r.0.1
+dpStatusSummary		$r.0.2
 dpObjects		$r.1
 dpScalars		$r.1.1
 dpServerCount		$r.1.1.1
@@ -144,9 +145,17 @@ dpStatus		$r.1.4.1.18
 dpPreviousStatus	$r.1.4.1.19
 dpStatusChangeTime	$r.1.4.1.20
 dpStatusEventSeq	$r.1.4.1.21
+dpSummary		$r.1.5
+dpSummaryTransitions	$r.1.5.1
+dpSummaryFirstSeq	$r.1.5.2
+dpSummaryLastSeq	$r.1.5.3
+dpSummaryToNone		$r.1.5.4
+dpSummaryToOther	$r.1.5.8
 dpConformance		$r.2
 dpCompliance		$r.2.1.1
 dpNotificationGroup	$r.2.2.6
+dpSummaryObjectsGroup	$r.2.2.7
+dpSummaryNotificationGroup	$r.2.2.8
 EOF
 
 while read -r name access; do
@@ -162,12 +171,26 @@ dpRefreshNow		read-write
 dpPreviousStatus	accessible-for-notify
 dpStatusChangeTime	accessible-for-notify
 dpStatusEventSeq	accessible-for-notify
+dpSummaryTransitions	accessible-for-notify
+dpSummaryFirstSeq	accessible-for-notify
+dpSummaryLastSeq	accessible-for-notify
+dpSummaryToNone		accessible-for-notify
+dpSummaryToUpdated	accessible-for-notify
+dpSummaryToAdded	accessible-for-notify
+dpSummaryToDeleted	accessible-for-notify
+dpSummaryToOther	accessible-for-notify
 EOF
 
 got=$(snmpt -Td "$module::dpStatusChange" 2>&1 |
     sed -n 's/^[[:space:]]*OBJECTS[[:space:]]*//p')
 want='{ dpStatus, dpPreviousStatus, dpPackageID, dpServerNALPath, dpSiteCode, dpStatusChangeTime, dpStatusEventSeq }'
 [ "$got" = "$want" ] || fail "dpStatusChange OBJECTS are '$got'"
+
+# src/agent/dp_notify.c sends these varbinds in this order.
+got=$(snmpt -Td "$module::dpStatusSummary" 2>&1 |
+    sed -n 's/^[[:space:]]*OBJECTS[[:space:]]*//p')
+want='{ dpSummaryTransitions, dpSummaryFirstSeq, dpSummaryLastSeq, dpSummaryToNone, dpSummaryToUpdated, dpSummaryToAdded, dpSummaryToDeleted, dpSummaryToOther }'
+[ "$got" = "$want" ] || fail "dpStatusSummary OBJECTS are '$got'"
 
 got=$(snmpt -Td "$module::dpEntry" 2>&1 |
     sed -n 's/^[[:space:]]*INDEX[[:space:]]*//p')
