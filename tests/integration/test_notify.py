@@ -546,7 +546,7 @@ class Handler(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="dptest.")
         with open(os.path.join(CONF, "snmptrapd.conf")) as f:
-            conf = f.read().replace("/usr/local/libexec/dpagent-trap-handler",
+            conf = f.read().replace("/usr/libexec/dpagent/dpagent-trap-handler",
                                     HANDLER)
         cls.conf = conf
 
