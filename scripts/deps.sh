@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libsqlite3-dev sqlite3 libjansson-dev libcsv-dev check
       libsnmp-dev snmpd snmp snmptrapd smitools
-      python3 ca-certificates procps)
+      python3 python3-yaml ca-certificates procps
+      libsnmp-perl prometheus-snmp-exporter php-cli zabbix-frontend-php)
 # The IETF base MIBs come from the npm registry's net-snmp package at build
 # time; any npm will do (the machine's own, or Debian's).
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -1,0 +1,1231 @@
+#!/usr/bin/env python3
+"""The monitoring integrations against real programs (issue 6).
+
+check_dp: every mode (agent, -s by name, short name, NAL path, --site,
+-k), each threshold form (10, 10:, ~:10, 10:20, @10:20, decimals) on each
+Status, the import age, each exit code, SNMPv2c and SNMPv3 (authPriv,
+authNoPriv, wrong pass phrase, unknown user), timeouts against a dead
+port and a port that never answers (UNKNOWN within -t + 1 s), a master
+without dpagentd, a never-imported agent, usage errors; the numbers and
+listed rows against the model read with plain SQL, and -vvv traces that
+show it never walks dpTable beyond one server's dpStatus column.
+
+Zabbix: conf/zabbix/dpagent_template.yaml parsed with python3-yaml,
+validated by Zabbix 6.0's own import validator and expression parser
+(zabbix-frontend-php, php-cli), every OID resolved with snmptranslate
+against our MIB to the object its key names, value maps equal to the
+MIB's enumerations, the items and the low-level discovery read from the
+live stack with the numbers of the model, and the snmptrap[] regular
+expressions matched against real dpStatusChange notifications written in
+the layout of Zabbix's trap receiver by snmptrapd's embedded Perl.
+
+Prometheus: Debian's prometheus-snmp-generator builds conf/prometheus/
+snmp.yml from generator.yml and our MIB without errors and identical to
+the committed file; prometheus-snmp-exporter (loopback, random port,
+stopped by PID) scrapes the live stack with the labels and values of the
+model.
+
+Nothing is skipped: a missing tool fails its test with what to install.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import dpstack  # noqa: E402
+from dpstack import (PACKAGE_ENTRY, ROOT, ROW_ENTRY, SCALARS,  # noqa: E402
+                     SERVER_ENTRY, Stack, dpctl)
+
+SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
+SOURCE = dpstack.SOURCE
+TEMPLATE = os.path.join(SOURCE, "conf", "zabbix", "dpagent_template.yaml")
+PROM = os.path.join(SOURCE, "conf", "prometheus")
+MIBS = os.path.join(SOURCE, "mibs")
+BASE_MIBS = os.path.join(dpstack.BUILD, "base-mibs")
+V3 = ("createUser dpmon SHA-256 authpass123 AES privpass123\n"
+      "rouser dpmon authpriv\n"
+      "createUser dpauth SHA authpass123\n"
+      "rouser dpauth auth\n")
+BUCKETS = ["none", "updated", "added", "deleted", "other"]
+
+# The first line: status, text, perfdata in the guidelines' format.
+STATUS_LINE = re.compile(
+    r"^DP (OK|WARNING|CRITICAL|UNKNOWN) - ([^|]*?)"
+    r"(?: \|((?: '[a-z_]+'=(?:-?[0-9.]+[a-zA-Z%]*|U)"
+    r"(?:;[^; ]*){0,4})+))?$")
+PERF = re.compile(r"'([a-z_]+)'=(-?[0-9.]+|U)([a-zA-Z%]*)((?:;[^; ]*){0,4})")
+
+
+def slurp(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def need(program, package):
+    path = shutil.which(program)
+    if path is None:
+        raise AssertionError("%s not found: install the Debian package %s "
+                             "(scripts/deps.sh)" % (program, package))
+    return path
+
+
+def check_dp_path():
+    path = os.environ.get("DP_CHECK_DP") or os.path.join(dpstack.BUILD,
+                                                         "check_dp")
+    if not os.path.exists(path):
+        raise AssertionError("check_dp not built (%s)" % path)
+    return os.path.abspath(path)
+
+
+def make_db(directory, extra=None):
+    db = os.path.join(directory, "dp.db")
+    dpctl(db, "init")
+    dpctl(db, "import", SAMPLE)
+    if extra is not None:
+        dpctl(db, "import", extra)
+    return db
+
+
+class Oracle:
+    """The model, read with plain SQL."""
+
+    def __init__(self, db):
+        self.con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        self.con.row_factory = sqlite3.Row
+
+    def meta(self):
+        return self.con.execute("SELECT * FROM meta").fetchone()
+
+    def servers(self):
+        return self.con.execute("SELECT * FROM server WHERE rows > 0 "
+                                "ORDER BY idx").fetchall()
+
+    def server(self, name):
+        return self.con.execute("SELECT * FROM server WHERE name = ?",
+                                (name,)).fetchone()
+
+    def packages(self):
+        return self.con.execute("SELECT * FROM package WHERE rows > 0 "
+                                "ORDER BY idx").fetchall()
+
+    def package(self, pid):
+        return self.con.execute("SELECT * FROM package WHERE package_id = ?",
+                                (pid,)).fetchone()
+
+    def rows_of_server(self, sidx, status):
+        return [r[0] for r in self.con.execute(
+            "SELECT p.package_id FROM dp d JOIN package p ON "
+            "p.idx = d.package_idx WHERE d.server_idx = ? AND d.status = ? "
+            "ORDER BY d.package_idx", (sidx, status))]
+
+    def servers_of_package(self, pidx, status):
+        return ["%s (%s)" % (r[0], r[1]) for r in self.con.execute(
+            "SELECT s.name, s.site_code FROM dp d JOIN server s ON "
+            "s.idx = d.server_idx WHERE d.package_idx = ? AND d.status = ? "
+            "ORDER BY d.server_idx", (pidx, status))]
+
+    def close(self):
+        self.con.close()
+
+
+def counts(row):
+    return [row["rows"]] + [row["n_" + b] for b in BUCKETS]
+
+
+class Result:
+    def __init__(self, proc, elapsed):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.elapsed = elapsed
+        lines = proc.stdout.split("\n")
+        self.first = lines[0]
+        self.lines = [x for x in lines[1:] if x]
+        m = STATUS_LINE.match(self.first)
+        if m is None:
+            raise AssertionError("status line not in the guidelines' "
+                                 "format: %r" % self.first)
+        self.state, self.text = m.group(1), m.group(2)
+        self.perf = {}
+        for p in PERF.finditer(m.group(3) or ""):
+            # value, UOM, warn, crit, min, max; trailing ones may be absent
+            rest = (p.group(4).split(";")[1:] + [""] * 4)[:4]
+            self.perf[p.group(1)] = (p.group(2), p.group(3)) + tuple(rest)
+
+    def value(self, label):
+        return int(self.perf[label][0])
+
+    def __repr__(self):
+        return "exit %d: %s" % (self.code, self.out + self.err)
+
+
+def run_check(*args, timeout=30):
+    start = time.monotonic()
+    proc = subprocess.run([check_dp_path()] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
+    return Result(proc, time.monotonic() - start)
+
+
+class CheckDp(unittest.TestCase):
+    """check_dp against the sample (4 servers x 6 packages)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="dpmon.")
+        cls.db = make_db(cls.tmp)
+        cls.stack = Stack(cls.db, extra_conf=V3)
+        cls.stack.start_master()
+        cls.stack.start_agent()
+        cls.oracle = Oracle(cls.db)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.oracle.close()
+        cls.stack.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def check(self, *args, code=None):
+        r = run_check("-H", "127.0.0.1", "-p", str(self.stack.port),
+                      *args)
+        if code is not None:
+            self.assertEqual(r.code, code, "%s: %r" % (args, r))
+            self.assertEqual(r.state, ["OK", "WARNING", "CRITICAL",
+                                       "UNKNOWN"][code], r)
+        return r
+
+    def assert_counts(self, r, want):
+        self.assertEqual([r.value("rows")] + [r.value(b) for b in BUCKETS],
+                         want, r)
+
+    # -- whole agent -------------------------------------------------------
+
+    def test_agent_ok(self):
+        r = self.check(code=0)
+        m = self.oracle.meta()
+        # The sample's exact numbers, and the model's.
+        self.assertEqual(r.text.split(";")[0], "4 servers, 6 packages, "
+                         "24 rows: 16 none, 4 updated, 3 added, 1 deleted, "
+                         "0 other")
+        self.assert_counts(r, [24, 16, 4, 3, 1, 0])
+        self.assert_counts(r, [m["rows"], m["n_none"], m["n_updated"],
+                               m["n_added"], m["n_deleted"], m["n_other"]])
+        self.assertEqual(r.value("servers"), 4)
+        self.assertEqual(r.value("packages"), 6)
+        self.assertEqual(r.value("pending_writes"), 0)
+        age = int(r.perf["import_age"][0])
+        self.assertEqual(r.perf["import_age"][1], "s")
+        self.assertLessEqual(abs(age - (time.time() * 1000 -
+                                        m["last_import_ms"]) / 1000), 2)
+        self.assertRegex(r.text, r"; last import %d s ago$" % age)
+        # min 0 and max = rows for the counts, no thresholds given
+        self.assertEqual(r.perf["deleted"], ("1", "", "", "", "0", "24"))
+        # the bounded list: servers with deleted rows, most first
+        self.assertEqual(r.lines, ["deleted rows by server (1 in all):",
+                                   "DP02.corp.contoso.com (PS1): 1"])
+
+    def test_agent_threshold_forms(self):
+        # dpRowsDeleted is 1 in the sample.
+        cases = [
+            (["-w", "0"], 1), (["-w", "1"], 0), (["-c", "0"], 2),
+            (["-c", "1"], 0), (["-w", "0", "-c", "5"], 1),
+            (["-w", "0", "-c", "0"], 2),
+            (["-w", "2:"], 1), (["-w", "1:"], 0),      # N:
+            (["-c", "~:0"], 2), (["-c", "~:1"], 0),    # ~:N
+            (["-c", "2:5"], 2), (["-c", "0:1"], 0),    # N:M
+            (["-c", "@1:5"], 2), (["-c", "@2:5"], 0),  # @N:M
+            (["-w", "@0:0"], 0), (["-w", "@1"], 1),    # @N = @0:N
+            (["-w", ":0"], 1),                         # :N = 0:N
+            (["-w", "0.5"], 1), (["-w", "1.5"], 0),    # decimals
+            (["-c", "-1:0"], 2), (["-c", "~:"], 0),    # negative, open
+        ]
+        for args, code in cases:
+            r = self.check(*args, code=code)
+            warn = args[args.index("-w") + 1] if "-w" in args else ""
+            crit = args[args.index("-c") + 1] if "-c" in args else ""
+            # The ranges are echoed in the perfdata of the checked count.
+            self.assertEqual(r.perf["deleted"][2:4], (warn, crit), r)
+            self.assertEqual(r.perf["none"][2:4], ("", ""), r)
+            if code:
+                self.assertIn("1 deleted (%s, range %s)" % (
+                    r.state, crit if code == 2 else warn), r.text)
+
+    def test_agent_other_status(self):
+        # -S picks the count the thresholds apply to: none is 16.
+        r = self.check("-S", "none", "-w", "15", "-c", "20", code=1)
+        self.assertEqual(r.perf["none"][2:4], ("15", "20"))
+        self.assertEqual(r.perf["deleted"][2:4], ("", ""))
+        self.check("-S", "none", "-c", "16", code=0)
+        self.check("-S", "updated", "-c", "@4", code=2)
+        self.check("-S", "added", "-w", "3:3", code=0)
+        self.check("-S", "other", "-c", "0", code=0)
+        r = self.check("-S", "none", "-n", "2", code=0)
+        servers = sorted(self.oracle.servers(),
+                         key=lambda s: (-s["n_none"], s["idx"]))
+        self.assertEqual(r.lines, ["none rows by server (16 in all):"] + [
+            "%s (%s): %d" % (s["name"], s["site_code"], s["n_none"])
+            for s in servers[:2]])
+
+    def test_age_thresholds(self):
+        self.check("--age-warning", "100000000", code=0)
+        r = self.check("--age-warning", "@0:100000000", code=1)
+        self.assertRegex(r.text, r"last import \d+ s ago \(WARNING, range "
+                         r"@0:100000000\)$")
+        self.assertEqual(r.perf["import_age"][2:4], ("@0:100000000", ""))
+        self.check("--age-critical", "@0:100000000", "--age-warning",
+                   "@0:100000000", code=2)
+        # the worse of the two checks wins
+        self.check("-w", "0", "--age-critical", "@0:100000000", code=2)
+        self.check("-c", "0", "--age-warning", "@0:100000000", code=2)
+
+    # -- one server --------------------------------------------------------
+
+    def test_server_by_name(self):
+        srv = self.oracle.server("DP02.corp.contoso.com")
+        r = self.check("-s", "DP02.corp.contoso.com", "-c", "0", code=2)
+        self.assert_counts(r, counts(srv))
+        self.assert_counts(r, [6, 4, 1, 0, 1, 0])
+        self.assertTrue(r.text.startswith(
+            "server DP02.corp.contoso.com (PS1): 6 rows: 4 none, 1 updated, "
+            "0 added, 1 deleted (CRITICAL, range 0), 0 other; last import "),
+            r)
+        self.assertEqual(r.lines, ["deleted rows (1 of 1):", "PS200003"])
+        self.assertEqual(self.oracle.rows_of_server(srv["idx"], 3),
+                         ["PS200003"])
+        self.assertNotIn("servers", r.perf)  # agent-wide only
+
+    def test_server_short_name_nal_path_case(self):
+        srv = self.oracle.server("DP03.branch.contoso.com")
+        for arg in ("dp03", "dp03.BRANCH.contoso.com", srv["nal_path"]):
+            r = self.check("-s", arg, "-w", "0", code=0)
+            self.assertIn("server DP03.branch.contoso.com (PS2): ", r.text)
+            self.assert_counts(r, counts(srv))
+        self.check("-s", "DP03.branch.contoso.com", "--site", "PS2",
+                   code=0)
+        r = self.check("-s", "DP03.branch.contoso.com", "--site", "PS1",
+                       code=3)
+        self.assertIn("not found", r.text)
+        r = self.check("-s", "nosuch.corp.contoso.com", code=3)
+        self.assertEqual(r.text, "server nosuch.corp.contoso.com not found "
+                         "in dpServerTable (4 servers)")
+        # a NAL path matches exactly, not by case
+        self.check("-s", srv["nal_path"].lower(), code=3)
+
+    def test_server_row_list(self):
+        for srv in self.oracle.servers():
+            for status, name in enumerate(BUCKETS[:4]):
+                want = self.oracle.rows_of_server(srv["idx"], status)
+                r = self.check("-s", srv["name"], "-S", name, "-v",
+                               code=0)
+                self.assertEqual(r.lines[0], "dpServerIndex %d, NAL path %s"
+                                 % (srv["idx"], srv["nal_path"]))
+                if not want:
+                    self.assertEqual(r.lines[1:], [])
+                    continue
+                self.assertEqual(r.lines[1], "%s rows (%d of %d):" % (
+                    name, len(want), len(want)))
+                self.assertEqual([x.split(" [")[0] for x in r.lines[2:]],
+                                 want)
+        # bounded by -n
+        srv = self.oracle.server("DP01.corp.contoso.com")
+        want = self.oracle.rows_of_server(srv["idx"], 0)
+        self.assertEqual(len(want), 4)
+        r = self.check("-s", "DP01.corp.contoso.com", "-S", "none", "-n",
+                       "2", code=0)
+        self.assertEqual(r.lines, ["none rows (first 2 of 4):"] + want[:2])
+        r = self.check("-s", "DP01.corp.contoso.com", "-S", "none", "-n",
+                       "0", code=0)
+        self.assertEqual(r.lines, [])
+
+    # -- one package -------------------------------------------------------
+
+    def test_package(self):
+        pkg = self.oracle.package("PS200003")
+        r = self.check("-k", "ps200003", "-w", "0", "-v", code=1)
+        self.assert_counts(r, counts(pkg))
+        self.assert_counts(r, [4, 3, 0, 0, 1, 0])
+        self.assertTrue(r.text.startswith("package PS200003: 4 rows: 3 none,"
+                                          " 0 updated, 0 added, 1 deleted "
+                                          "(WARNING, range 0), 0 other"), r)
+        self.assertEqual(r.lines, [
+            "dpPackageIndex %d, PackageType 3, ObjectTypeID 23" % pkg["idx"],
+            "deleted rows (1 of 1):",
+            "DP02.corp.contoso.com (PS1) [dpStatus.%d.%d]" % (
+                self.oracle.server("DP02.corp.contoso.com")["idx"],
+                pkg["idx"])])
+        r = self.check("-k", "PS200003", "-c", "@1", code=2)
+        r = self.check("-k", "NOSUCH01", code=3)
+        self.assertEqual(r.text, "package NOSUCH01 not found in "
+                         "dpPackageTable (6 packages)")
+
+    def test_package_row_list(self):
+        for pkg in self.oracle.packages():
+            for status, name in enumerate(BUCKETS[:4]):
+                want = self.oracle.servers_of_package(pkg["idx"], status)
+                r = self.check("-k", pkg["package_id"], "-S", name, code=0)
+                self.assert_counts(r, counts(pkg))
+                if want:
+                    self.assertEqual(r.lines, ["%s rows (%d of %d):" % (
+                        name, len(want), len(want))] + want)
+                else:
+                    self.assertEqual(r.lines, [])
+        pkg = self.oracle.package("PS100034")
+        want = self.oracle.servers_of_package(pkg["idx"], 0)
+        r = self.check("-k", "PS100034", "-S", "none", "-n", "1", code=0)
+        self.assertEqual(r.lines, ["none rows (first 1 of %d):" % len(want),
+                                   want[0]])
+
+    # -- never a walk of dpTable --------------------------------------------
+
+    def requests(self, r):
+        """[(command, [oid...])] of a -vvv trace."""
+        out, cur = [], None
+        for line in r.err.splitlines():
+            if line.startswith("> "):
+                cur = (line.split()[1], [])
+                out.append(cur)
+            elif line.startswith("< "):
+                cur = None
+            elif cur is not None and line.startswith("  "):
+                cur[1].append(re.sub(r"^iso", ".1", line.strip()))
+        return out
+
+    def test_bounded_reads(self):
+        table = ROW_ENTRY + "."
+        srv = self.oracle.server("DP02.corp.contoso.com")
+        for args, mode in ((["-s", "DP02.corp.contoso.com", "-S", "none"],
+                            "server"),
+                           (["-k", "PS100012", "-S", "none"], "package"),
+                           ([], "agent")):
+            r = self.check("-vvv", *args, code=0)
+            reqs = self.requests(r)
+            self.assertTrue(reqs, r.err)
+            for cmd, oids in reqs:
+                for oid in oids:
+                    if not oid.startswith(table):
+                        continue
+                    if cmd == "GETBULK":
+                        # only the server's own dpStatus column
+                        self.assertEqual(mode, "server", (cmd, oid))
+                        self.assertTrue(oid.startswith(
+                            "%s.18.%d" % (ROW_ENTRY, srv["idx"])), oid)
+                    else:
+                        self.assertEqual(cmd, "GET")
+                        self.assertNotEqual(mode, "agent")
+
+    # -- SNMPv3 -------------------------------------------------------------
+
+    def test_v3(self):
+        v2 = self.check("-w", "0", code=1)
+        r = self.check("-P", "3", "-U", "dpmon", "-L", "authPriv", "-a",
+                       "SHA-256", "-A", "authpass123", "-x", "AES", "-X",
+                       "privpass123", "-w", "0", code=1)
+        self.assertEqual(r.text.split("; last import")[0],
+                         v2.text.split("; last import")[0])
+        self.check("-P", "3", "-U", "dpmon", "-a", "SHA-256", "-A",
+                   "authpass123", "-X", "privpass123", "-s", "dp02", code=0)
+        self.check("-P", "3", "-U", "dpauth", "-L", "authNoPriv", "-a",
+                   "SHA", "-A", "authpass123", "-k", "PS100012", code=0)
+        r = self.check("-P", "3", "-U", "dpmon", "-a", "SHA-256", "-A",
+                       "wrongpass123", "-X", "privpass123", code=3)
+        self.assertIn("Authentication failure", r.text)
+        r = self.check("-P", "3", "-U", "nobody", "-A", "authpass123",
+                       code=3)
+        self.assertIn("Unknown user name", r.text)
+        # the view is authPriv only for dpmon
+        r = self.check("-P", "3", "-U", "dpmon", "-a", "SHA-256", "-A",
+                       "authpass123", "-L", "authNoPriv", code=None)
+        self.assertIn(r.code, (2, 3), r)
+        r = self.check("-P", "3", "-U", "dpmon", "-a", "SHA-256", "-A",
+                       "short", code=3)
+        self.assertIn("pass phrase", r.text)
+        r = self.check("-P", "3", "-U", "dpmon", "-a", "SHA-999", "-A",
+                       "authpass123", code=3)
+        self.assertIn("unknown authentication protocol SHA-999", r.text)
+
+    # -- usage --------------------------------------------------------------
+
+    def test_usage(self):
+        for args, text in (
+                ([], "-H HOST is required"),
+                (["-H", "h", "-w", "5:2"], "bad warning range: 5:2"),
+                (["-H", "h", "-c", "x"], "bad critical range: x"),
+                (["-H", "h", "-c", "@"], "bad critical range: @"),
+                (["-H", "h", "-c", "1e"], "bad critical range: 1e"),
+                (["-H", "h", "-c", "nan"], "bad critical range: nan"),
+                (["-H", "h", "--age-warning", "~"],
+                 "bad age warning range: ~"),
+                (["-H", "h", "-P", "1"], "bad protocol 1: 2c or 3"),
+                (["-H", "h", "-P", "3", "-C", "x", "-U", "u"],
+                 "-C is for SNMPv2c, not -P 3"),
+                (["-H", "h", "-P", "3"], "-P 3 needs -U USER"),
+                (["-H", "h", "-P", "3", "-U", "u", "-L", "authPriv", "-A",
+                  "authpass1"], "-L authPriv needs -X"),
+                (["-H", "h", "-U", "u"], "-L, -U, -a, -A, -x and -X need "
+                 "-P 3"),
+                (["-H", "h", "-s", "a", "-k", "b"],
+                 "-s and -k exclude each other"),
+                (["-H", "h", "--site", "PS1"], "--site needs -s"),
+                (["-H", "h", "-t", "0"], "bad timeout 0: 1 to 3600 seconds"),
+                (["-H", "h", "-p", "70000"], "bad port: 70000"),
+                (["-H", "h", "-S", "gone"], "bad status gone: none, updated,"
+                 " added, deleted or other"),
+                (["-H", "h", "-n", "1001"], "bad max-rows 1001: 0 to 1000"),
+                (["-H", "h", "-q"], "unknown option -q"),
+                (["-H", "h", "extra"], "unexpected argument: extra"),
+                (["-H"], "option -H needs a value")):
+            r = run_check(*args)
+            self.assertEqual(r.code, 3, (args, r))
+            self.assertEqual(r.first, "DP UNKNOWN - " + text, args)
+            self.assertIn("Usage:", r.out)
+        for flag in ("-h", "--help"):
+            r = subprocess.run([check_dp_path(), flag], capture_output=True,
+                               text=True)
+            self.assertEqual(r.returncode, 3)
+            self.assertIn("Usage:", r.stdout)
+            self.assertIn("--age-critical", r.stdout)
+        for flag in ("-V", "--version"):
+            r = subprocess.run([check_dp_path(), flag], capture_output=True,
+                               text=True)
+            self.assertEqual(r.returncode, 3)
+            self.assertRegex(r.stdout, r"^check_dp \S+ \(dpagent\)\n$")
+
+
+class CheckDpFailures(unittest.TestCase):
+    """Timeouts, a master without dpagentd, an agent never imported."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dpmon.")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def assert_timeout(self, port, t, *extra):
+        r = run_check("-H", "127.0.0.1", "-p", str(port), "-t", str(t),
+                      *extra)
+        self.assertEqual(r.code, 3, r)
+        self.assertEqual(r.state, "UNKNOWN")
+        self.assertIn("timeout", r.text)
+        self.assertIn("within %d s" % t, r.text)
+        self.assertLessEqual(r.elapsed, t + 1, r)
+        self.assertGreaterEqual(r.elapsed, t * 0.9 if t < 2 else t - 1, r)
+
+    def test_timeout_dead_port(self):
+        port = dpstack.free_udp_port()  # nothing listens there
+        for t in (1, 3):
+            self.assert_timeout(port, t)
+        self.assert_timeout(port, 2, "-s", "dp01")
+        self.assert_timeout(port, 2, "-P", "3", "-U", "u", "-A",
+                            "authpass123")
+
+    def test_timeout_silent_port(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))  # receives, never answers
+        try:
+            self.assert_timeout(s.getsockname()[1], 2)
+            self.assert_timeout(s.getsockname()[1], 1, "-k", "PS100012")
+        finally:
+            s.close()
+
+    def test_master_without_agent(self):
+        db = make_db(self.tmp)
+        with Stack(db) as stack:
+            stack.start_master()
+            for args in ([], ["-s", "dp01"], ["-k", "PS100012"]):
+                r = run_check("-H", "127.0.0.1", "-p", str(stack.port),
+                              *args)
+                self.assertEqual(r.code, 2, r)
+                self.assertEqual(r.text, "127.0.0.1 does not serve "
+                                 "DISTRIBUTION-POINT-MIB: is dpagentd running"
+                                 " and connected to snmpd?")
+            r = run_check("-H", "127.0.0.1", "-p", str(stack.port), "-C",
+                          "wrong", "-t", "1")
+            self.assertEqual(r.code, 3, r)  # snmpd drops it: a timeout
+            self.assertIn("timeout", r.text)
+
+    def test_never_imported(self):
+        db = os.path.join(self.tmp, "empty.db")
+        dpctl(db, "init")
+        with Stack(db) as stack:
+            stack.start_master()
+            stack.start_agent()
+            r = run_check("-H", "127.0.0.1", "-p", str(stack.port))
+            self.assertEqual(r.code, 2, r)
+            self.assertTrue(r.text.endswith("; CRITICAL: no import has ever "
+                                            "completed"), r)
+            self.assertEqual(r.perf["import_age"][0], "U")
+            for args in (["-s", "dp01"], ["-k", "PS100012"]):
+                r = run_check("-H", "127.0.0.1", "-p", str(stack.port),
+                              "--age-warning", "0:", *args)
+                self.assertEqual(r.code, 2, r)
+                self.assertIn("no import has ever completed", r.text)
+
+    def test_ambiguous_server(self):
+        # The same NAL path in a second site: two rows of dpServerTable.
+        with open(SAMPLE, encoding="utf-8") as f:
+            rec = json.load(f)[0]
+        rec["SiteCode"] = "PS2"
+        extra = os.path.join(self.tmp, "second-site.json")
+        with open(extra, "w", encoding="utf-8") as f:
+            json.dump([rec], f)
+        db = make_db(self.tmp, extra)
+        with Stack(db) as stack:
+            stack.start_master()
+            stack.start_agent()
+            base = ["-H", "127.0.0.1", "-p", str(stack.port)]
+            r = run_check(*base, "-s", "DP01.corp.contoso.com")
+            self.assertEqual(r.code, 3, r)
+            self.assertEqual(r.text, "server DP01.corp.contoso.com is "
+                             "ambiguous: DP01.corp.contoso.com (PS1), "
+                             "DP01.corp.contoso.com (PS2); give the full "
+                             "name, the NAL path or --site")
+            r = run_check(*base, "-s", "DP01.corp.contoso.com", "--site",
+                          "ps2", "-S", "none")
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual(r.value("rows"), 1)
+            self.assertEqual(r.lines, ["none rows (1 of 1):",
+                                       rec["PackageID"]])
+
+
+# -- Zabbix -----------------------------------------------------------------
+
+def load_template():
+    try:
+        import yaml
+    except ImportError:
+        raise AssertionError("python3-yaml is missing: install the Debian "
+                             "package python3-yaml (scripts/deps.sh)")
+    with open(TEMPLATE, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def translate(*oids):
+    """snmptranslate of numeric OIDs with our MIB: module::name.suffix"""
+    need("snmptranslate", "snmp")
+    r = subprocess.run(["snmptranslate", "-M", BASE_MIBS + ":" + MIBS,
+                        "-m", "DISTRIBUTION-POINT-MIB"] + list(oids),
+                       capture_output=True, text=True)
+    if r.returncode != 0 or r.stderr:
+        raise AssertionError("snmptranslate: %s" % r.stderr)
+    return r.stdout.split()
+
+
+def mib_detail(name):
+    r = subprocess.run(["snmptranslate", "-M", BASE_MIBS + ":" + MIBS,
+                        "-m", "DISTRIBUTION-POINT-MIB", "-Td",
+                        "DISTRIBUTION-POINT-MIB::" + name],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("snmptranslate -Td %s: %s" % (name, r.stderr))
+    return r.stdout
+
+
+def mib_enum(name):
+    """{value: label} of an enumerated object, from snmptranslate -Td."""
+    m = re.search(r"SYNTAX\s+INTEGER\s*\{([^}]*)\}", mib_detail(name))
+    if m is None:
+        raise AssertionError("%s is not enumerated" % name)
+    return dict((v, k) for k, v in re.findall(r"(\w+)\((\d+)\)",
+                                              m.group(1)))
+
+
+# Each key of the template, and the object it must read.
+ZBX_ITEMS = {
+    "dp.servers": "dpServerCount.0", "dp.packages": "dpPackageCount.0",
+    "dp.rows": "dpRowCount.0", "dp.rows.none": "dpRowsNone.0",
+    "dp.rows.updated": "dpRowsUpdated.0", "dp.rows.added": "dpRowsAdded.0",
+    "dp.rows.deleted": "dpRowsDeleted.0", "dp.rows.other": "dpRowsOther.0",
+    "dp.changes": "dpChangeCounter.0", "dp.import.age": "dpLastImportAge.0",
+    "dp.pending.writes": "dpPendingWrites.0",
+}
+ZBX_PROTOTYPES = {
+    "dp.server.rows": "dpSrvRows", "dp.server.rows.none": "dpSrvRowsNone",
+    "dp.server.rows.updated": "dpSrvRowsUpdated",
+    "dp.server.rows.added": "dpSrvRowsAdded",
+    "dp.server.rows.deleted": "dpSrvRowsDeleted",
+    "dp.server.rows.other": "dpSrvRowsOther",
+    "dp.package.type": "dpPkgPackageType",
+    "dp.package.objecttype": "dpPkgObjectTypeID",
+    "dp.package.rows": "dpPkgRows", "dp.package.rows.none": "dpPkgRowsNone",
+    "dp.package.rows.updated": "dpPkgRowsUpdated",
+    "dp.package.rows.added": "dpPkgRowsAdded",
+    "dp.package.rows.deleted": "dpPkgRowsDeleted",
+    "dp.package.rows.other": "dpPkgRowsOther",
+}
+ZBX_DISCOVERY = {
+    "dp.server.discovery": {"{#DPSRVNAME}": "dpSrvName",
+                            "{#DPSRVSITE}": "dpSrvSiteCode",
+                            "{#DPSRVNALPATH}": "dpSrvNALPath"},
+    "dp.package.discovery": {"{#DPPKGID}": "dpPkgPackageID",
+                             "{#DPPKGSOURCESITE}": "dpPkgSourceSite",
+                             "{#DPPKGSITENAME}": "dpPkgSiteName"},
+}
+ZBX_TRAPS = {"dpStatusChange": ROOT + ".0.1",
+             "dpStatusSummary": ROOT + ".0.2"}
+DISCOVERY = re.compile(r"^discovery\[(.*)\]$")
+TRAPKEY = re.compile(r'^snmptrap\["(.*)"\]$')
+
+
+def trap_regex(key):
+    m = TRAPKEY.match(key)
+    if m is None:
+        raise AssertionError("not an snmptrap[] key: %r" % key)
+    return m.group(1).replace('\\"', '"')
+
+
+class ZabbixTemplate(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.data = load_template()
+        cls.tmpl = cls.data["zabbix_export"]["templates"][0]
+        cls.items = dict((i["key"], i) for i in cls.tmpl["items"])
+        cls.rules = dict((r["key"], r) for r in cls.tmpl["discovery_rules"])
+
+    def test_format(self):
+        exp = self.data["zabbix_export"]
+        self.assertEqual(exp["version"], "6.0")
+        self.assertEqual(len(exp["templates"]), 1)
+        self.assertEqual([g["name"] for g in exp["groups"]],
+                         [g["name"] for g in self.tmpl["groups"]])
+        uuids = re.findall(r"uuid: (\S+)", slurp(TEMPLATE))
+        self.assertEqual(len(uuids), len(set(uuids)))
+        for u in uuids:
+            self.assertRegex(u, r"^[0-9a-f]{32}$")
+        snmp = [k for k, i in self.items.items() if i["type"] == "SNMP_AGENT"]
+        self.assertEqual(sorted(snmp), sorted(ZBX_ITEMS))
+        self.assertEqual(sorted(self.rules), sorted(ZBX_DISCOVERY))
+        protos = [p["key"].split("[")[0] for r in self.rules.values()
+                  for p in r["item_prototypes"]]
+        self.assertEqual(sorted(protos), sorted(ZBX_PROTOTYPES))
+        for p in (p for r in self.rules.values()
+                  for p in r["item_prototypes"]):
+            self.assertEqual(p["type"], "SNMP_AGENT")
+            self.assertTrue(p["snmp_oid"].endswith(".{#SNMPINDEX}"))
+            self.assertTrue(p["key"].endswith("[{#SNMPINDEX}]"))
+
+    def test_zabbix_validator(self):
+        php = need("php", "php-cli")
+        if not os.path.isdir("/usr/share/zabbix/include/classes/import"):
+            raise AssertionError("Zabbix 6.0's import validator is missing: "
+                                 "install the Debian package "
+                                 "zabbix-frontend-php (scripts/deps.sh)")
+        r = subprocess.run([php, os.path.join(os.path.dirname(__file__),
+                                              "zabbix_validate.php"),
+                            TEMPLATE], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "OK 6.0 6 expressions 29 keys\n")
+        # The validator does reject a broken template.
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as bad:
+            bad.write(slurp(TEMPLATE).replace(
+                "type: SNMP_AGENT", "type: SNMP_AGENTX", 1))
+            bad.flush()
+            r = subprocess.run([php, os.path.join(
+                os.path.dirname(__file__), "zabbix_validate.php"),
+                bad.name], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn('unexpected constant "SNMP_AGENTX"', r.stdout)
+
+    def test_every_oid_resolves(self):
+        oids, want = [], []
+        for key, name in ZBX_ITEMS.items():
+            oids.append(self.items[key]["snmp_oid"])
+            want.append("DISTRIBUTION-POINT-MIB::" + name)
+        for rule in self.rules.values():
+            args = DISCOVERY.match(rule["snmp_oid"]).group(1).split(",")
+            macros = dict(zip(args[0::2], args[1::2]))
+            self.assertEqual(sorted(macros),
+                             sorted(ZBX_DISCOVERY[rule["key"]]))
+            for macro, oid in macros.items():
+                oids.append(oid)
+                want.append("DISTRIBUTION-POINT-MIB::" +
+                            ZBX_DISCOVERY[rule["key"]][macro])
+            for p in rule["item_prototypes"]:
+                oids.append(p["snmp_oid"].replace(".{#SNMPINDEX}", ""))
+                want.append("DISTRIBUTION-POINT-MIB::" +
+                            ZBX_PROTOTYPES[p["key"].split("[")[0]])
+        for name, oid in ZBX_TRAPS.items():
+            item = [i for i in self.items.values() if i["type"] == "SNMP_TRAP"
+                    and name in i["key"]]
+            self.assertEqual(len(item), 1, name)
+            rx = trap_regex(item[0]["key"])
+            self.assertIn(re.escape(oid), rx)
+            oids.append(oid)
+            want.append("DISTRIBUTION-POINT-MIB::" + name)
+        self.assertEqual(translate(*oids), want)
+        # Readable objects for the polled ones, notifications for traps.
+        for name in set(w.split("::")[1].split(".")[0] for w in want):
+            d = mib_detail(name)
+            if name in ZBX_TRAPS:
+                self.assertIn("NOTIFICATION-TYPE", d)
+            else:
+                self.assertIn("MAX-ACCESS\tread-only", d)
+
+    def test_value_maps_equal_mib(self):
+        maps = dict((m["name"], dict((x["value"], x["newvalue"])
+                                     for x in m["mappings"]))
+                    for m in self.tmpl["valuemaps"])
+        self.assertEqual(sorted(maps), [
+            "DISTRIBUTION-POINT-MIB::DpObjectTypeCode",
+            "DISTRIBUTION-POINT-MIB::DpPackageTypeCode",
+            "DISTRIBUTION-POINT-MIB::DpStatusCode",
+            "SNMPv2-TC::TruthValue"])
+        self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpStatusCode"],
+                         mib_enum("dpStatus"))
+        self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpPackageTypeCode"],
+                         mib_enum("dpPkgPackageType"))
+        self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpObjectTypeCode"],
+                         mib_enum("dpPkgObjectTypeID"))
+        self.assertEqual(maps["SNMPv2-TC::TruthValue"],
+                         mib_enum("dpBitsEnabled"))
+        used = set(p["valuemap"]["name"] for r in self.rules.values()
+                   for p in r["item_prototypes"] if "valuemap" in p)
+        self.assertEqual(used, {"DISTRIBUTION-POINT-MIB::DpPackageTypeCode",
+                                "DISTRIBUTION-POINT-MIB::DpObjectTypeCode"})
+
+    def test_triggers_and_macros(self):
+        macros = dict((m["macro"], m["value"]) for m in self.tmpl["macros"])
+        name = self.tmpl["template"]
+        keys = set(self.items) | set(p["key"] for r in self.rules.values()
+                                     for p in r["item_prototypes"])
+        exprs = []
+        for i in self.tmpl["items"]:
+            exprs += [t["expression"] for t in i.get("triggers", [])]
+        for r in self.rules.values():
+            for p in r["item_prototypes"]:
+                exprs += [t["expression"] for t in
+                          p.get("trigger_prototypes", [])]
+        self.assertEqual(len(exprs), 6)
+        for e in exprs:
+            for host, key in re.findall(r"\(/([^/]+)/([^,)]+(?:\][^,)]*)?)",
+                                        e):
+                self.assertEqual(host, name, e)
+                self.assertIn(key, keys, e)
+            for m in re.findall(r"\{\$([A-Z.]+)", e):
+                self.assertIn("{$%s}" % m, macros, e)
+        joined = "\n".join(exprs)
+        self.assertIn("dp.import.age)>{$DP.IMPORT.MAXAGE}", joined)
+        self.assertIn("dp.import.age)=-1", joined)
+        self.assertIn('dp.server.rows.deleted[{#SNMPINDEX}])>'
+                      '{$DP.DELETED.MAX:"{#DPSRVNAME}"}', joined)
+        self.assertIn('dp.package.rows.deleted[{#SNMPINDEX}])>'
+                      '{$DP.DELETED.MAX:"{#DPPKGID}"}', joined)
+        # Package discovery is filtered by a macro that, by default,
+        # matches no PackageID of the sample (nor any real one).
+        flt = self.rules["dp.package.discovery"]["filter"]
+        self.assertEqual(flt["conditions"][0],
+                         {"macro": "{#DPPKGID}",
+                          "value": "{$DP.PACKAGE.MATCHES}",
+                          "formulaid": "A"})
+        with open(SAMPLE, encoding="utf-8") as f:
+            ids = set(r["PackageID"] for r in json.load(f))
+        rx = re.compile(macros["{$DP.PACKAGE.MATCHES}"])
+        self.assertEqual([i for i in ids if rx.search(i)], [])
+        self.assertTrue(re.search("^(PS100012|PS10005A)$", "PS100012"))
+
+
+class ZabbixLive(unittest.TestCase):
+    """What the template's items and discovery read from the live stack,
+    done with snmpget/snmpwalk the way Zabbix's poller does."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="dpmon.")
+        cls.db = make_db(cls.tmp)
+        cls.stack = Stack(cls.db)
+        cls.stack.start_master()
+        cls.stack.start_agent()
+        cls.oracle = Oracle(cls.db)
+        data = load_template()
+        cls.tmpl = data["zabbix_export"]["templates"][0]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.oracle.close()
+        cls.stack.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_items(self):
+        m = self.oracle.meta()
+        want = {"dp.servers": m["servers"], "dp.packages": m["packages"],
+                "dp.rows": 24, "dp.rows.none": 16, "dp.rows.updated": 4,
+                "dp.rows.added": 3, "dp.rows.deleted": 1, "dp.rows.other": 0,
+                "dp.changes": m["change_counter"], "dp.pending.writes": 0}
+        for item in self.tmpl["items"]:
+            if item["type"] != "SNMP_AGENT":
+                continue
+            (oid, typ, val), = self.stack.get(item["snmp_oid"])
+            self.assertIn(typ, ("Gauge32", "Counter32", "INTEGER"), item)
+            if item["key"] == "dp.import.age":
+                self.assertGreaterEqual(val, 0)
+            else:
+                self.assertEqual(val, want[item["key"]], item["key"])
+
+    def lld(self, rule):
+        """The LLD rows Zabbix builds from discovery[]: one per index."""
+        args = DISCOVERY.match(rule["snmp_oid"]).group(1).split(",")
+        rows = {}
+        for macro, oid in zip(args[0::2], args[1::2]):
+            for o, typ, val in self.stack.walk(oid):
+                idx = o[len(oid) + 1:]
+                rows.setdefault(idx, {"{#SNMPINDEX}": idx})[macro] = \
+                    val.decode() if isinstance(val, bytes) else val
+        return rows
+
+    def test_discovery(self):
+        rules = dict((r["key"], r) for r in self.tmpl["discovery_rules"])
+        srv = self.lld(rules["dp.server.discovery"])
+        self.assertEqual(srv, dict((str(s["idx"]), {
+            "{#SNMPINDEX}": str(s["idx"]), "{#DPSRVNAME}": s["name"],
+            "{#DPSRVSITE}": s["site_code"],
+            "{#DPSRVNALPATH}": s["nal_path"]}) for s in self.oracle.servers()))
+        pkg = self.lld(rules["dp.package.discovery"])
+        self.assertEqual(pkg, dict((str(p["idx"]), {
+            "{#SNMPINDEX}": str(p["idx"]), "{#DPPKGID}": p["package_id"],
+            "{#DPPKGSOURCESITE}": p["source_site"],
+            "{#DPPKGSITENAME}": p["site_name"]})
+            for p in self.oracle.packages()))
+        # Every prototype, for every discovered row, reads the model.
+        cols = {"rows": "rows", "none": "n_none", "updated": "n_updated",
+                "added": "n_added", "deleted": "n_deleted",
+                "other": "n_other", "type": "package_type",
+                "objecttype": "object_type_id"}
+        for key, found, rows in (("dp.server.discovery", srv,
+                                  self.oracle.servers()),
+                                 ("dp.package.discovery", pkg,
+                                  self.oracle.packages())):
+            by_idx = dict((str(r["idx"]), r) for r in rows)
+            for p in rules[key]["item_prototypes"]:
+                col = cols[p["key"].split("[")[0].split(".")[-1]]
+                for idx in found:
+                    (o, t, v), = self.stack.get(
+                        p["snmp_oid"].replace("{#SNMPINDEX}", idx))
+                    self.assertEqual(v, by_idx[idx][col], (p["key"], idx))
+
+
+TRAP_HANDLER = r"""
+use NetSNMP::TrapReceiver;
+# One trap per block, varbinds in the layout of Zabbix's trap receiver
+# (zabbix_trap_receiver.pl): "  OID  type=N  value=VALUE".
+sub dp_zbx {
+	my ($pdu, $vbs) = @_;
+	open(my $out, '>>', '@OUT@') or return NETSNMPTRAPD_HANDLER_FAIL;
+	print $out "ZBXTRAP 127.0.0.1\nVARBINDS:\n";
+	foreach my $x (@$vbs) {
+		printf $out "  %-30s type=%-2d value=%s\n", $x->[0], $x->[2],
+		    $x->[1];
+	}
+	print $out "END\n";
+	close($out);
+	return NETSNMPTRAPD_HANDLER_OK;
+}
+NetSNMP::TrapReceiver::register("all", \&dp_zbx) or die "register\n";
+"""
+
+
+class ZabbixTraps(unittest.TestCase):
+    """The snmptrap[] keys against real dpStatusChange notifications:
+    dpagentd -> snmpd -> snmptrapd with embedded Perl, numeric (-On) and
+    with the MIB loaded (names)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dpmon.")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            dpstack._stop(p)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def receiver(self, name, numeric):
+        need("snmptrapd", "snmptrapd")
+        d = os.path.join(self.tmp, name)
+        os.mkdir(d)
+        out = os.path.join(d, "traps.txt")
+        handler = os.path.join(d, "handler.pl")
+        with open(handler, "w") as f:
+            f.write(TRAP_HANDLER.replace("@OUT@", out))
+        conf = os.path.join(d, "snmptrapd.conf")
+        with open(conf, "w") as f:
+            f.write("authCommunity log,execute public\n"
+                    "disableAuthorization no\n"
+                    "perl do \"%s\"\n[snmp] persistentDir %s\n" % (handler,
+                                                                   d))
+        port = dpstack.free_udp_port()
+        log = os.path.join(d, "snmptrapd.log")
+        argv = ["snmptrapd", "-f", "-Lf", log, "-C", "-c", conf, "-p",
+                os.path.join(d, "pid"), "-M", BASE_MIBS + ":" + MIBS]
+        argv += ["-m", "", "-On"] if numeric else \
+            ["-m", "DISTRIBUTION-POINT-MIB"]
+        proc = subprocess.Popen(argv + ["udp:127.0.0.1:%d" % port],
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                env=dict(os.environ, MIBS=""))
+        dpstack._live.append(proc)
+        self.procs.append(proc)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            if os.path.exists(log) and "NET-SNMP version" in slurp(log):
+                return port, out, log
+            time.sleep(0.05)
+        raise AssertionError("snmptrapd with embedded Perl did not start "
+                             "(is libsnmp-perl installed?):\n%s" % (
+                                 slurp(log) if os.path.exists(log)
+                                 else "no log"))
+
+    def test_trap_keys_match(self):
+        tmpl = load_template()["zabbix_export"]["templates"][0]
+        keys = dict((n, trap_regex(i["key"])) for i in tmpl["items"]
+                    if i["type"] == "SNMP_TRAP" for n in ZBX_TRAPS
+                    if n in i["key"])
+        num = self.receiver("numeric", True)
+        sym = self.receiver("names", False)
+        db = make_db(self.tmp)
+        with open(SAMPLE, encoding="utf-8") as f:
+            rec = json.load(f)[0]
+        self.assertEqual(rec["Status"], 0)
+        rec["Status"] = 1
+        change = os.path.join(self.tmp, "change.json")
+        with open(change, "w", encoding="utf-8") as f:
+            json.dump([rec], f)
+        sinks = ["trap2sink 127.0.0.1:%d public" % p for p, _, _ in (num,
+                                                                    sym)]
+        with Stack(db, sinks=sinks) as stack:
+            stack.start_master()
+            stack.start_agent()
+            dpctl(db, "import", change)
+            for port, out, log in (num, sym):
+                deadline = time.monotonic() + 30
+                ours, others = [], []
+                while time.monotonic() < deadline:
+                    text = slurp(out) \
+                        if os.path.exists(out) else ""
+                    traps = [t for t in text.split("END\n") if t.strip()]
+                    ours = [t for t in traps if ".1.3.6.1.6.3.1.1.4.1.0 "
+                            in t and "32473" in t.split(
+                                ".1.3.6.1.6.3.1.1.4.1.0 ")[1].split("\n")[0]
+                            or "DISTRIBUTION-POINT-MIB::dpStatus" in t]
+                    others = [t for t in traps if t not in ours]
+                    if ours:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(len(ours), 1, "%s\n%s\n%s" % (
+                    text, slurp(log), stack.logs()))
+                trap = ours[0]
+                # Zabbix matches the regular expression against the trap.
+                self.assertTrue(re.search(keys["dpStatusChange"], trap),
+                                trap)
+                self.assertFalse(re.search(keys["dpStatusSummary"], trap),
+                                 trap)
+                for t in others:  # coldStart and the like
+                    for rx in keys.values():
+                        self.assertFalse(re.search(rx, t), t)
+                if out is sym[1]:
+                    self.assertIn("value=OID: DISTRIBUTION-POINT-MIB::"
+                                  "dpStatusChange\n", trap)
+                else:
+                    self.assertIn("value=OID: %s\n" % ZBX_TRAPS[
+                        "dpStatusChange"], trap)
+                self.assertIn("PS100012", trap)
+        # A summary trap's text in both forms matches the other key only.
+        for oid in (ZBX_TRAPS["dpStatusSummary"],
+                    "DISTRIBUTION-POINT-MIB::dpStatusSummary"):
+            text = "  .1.3.6.1.6.3.1.1.4.1.0 type=6  value=OID: %s\n" % oid
+            self.assertTrue(re.search(keys["dpStatusSummary"], text))
+            self.assertFalse(re.search(keys["dpStatusChange"], text))
+        # .0.1 must not match .0.10 or .0.1.5
+        for other in (".0.10", ".0.1.5"):
+            text = "  x type=6  value=OID: %s%s\n" % (ROOT, other)
+            self.assertFalse(re.search(keys["dpStatusChange"], text), other)
+
+
+# -- Prometheus ---------------------------------------------------------------
+
+def generate(outdir):
+    gen = need("prometheus-snmp-generator", "prometheus-snmp-exporter")
+    if not os.path.isdir(BASE_MIBS):
+        raise AssertionError("base MIBs not fetched: %s (build the "
+                             "dp_base_mibs target)" % BASE_MIBS)
+    shutil.copy(os.path.join(PROM, "generator.yml"), outdir)
+    out = os.path.join(outdir, "snmp.yml")
+    r = subprocess.run([gen, "generate", "--fail-on-parse-errors", "-o",
+                        out], cwd=outdir, capture_output=True, text=True,
+                       env=dict(os.environ, MIBDIRS=BASE_MIBS + ":" + MIBS))
+    return r, out
+
+
+def parse_metrics(text):
+    """Prometheus text format -> {(name, frozenset(labels)): value}."""
+    out = {}
+    line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+    label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = line_re.match(line)
+        if m is None:
+            raise AssertionError("unparsed metric line %r" % line)
+        labels = frozenset(
+            (k, v.encode().decode("unicode_escape"))
+            for k, v in label_re.findall(m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+class Prometheus(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="dpmon.")
+        cls.db = make_db(cls.tmp)
+        cls.stack = Stack(cls.db)
+        cls.stack.start_master()
+        cls.stack.start_agent()
+        cls.oracle = Oracle(cls.db)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.oracle.close()
+        cls.stack.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_generator(self):
+        r, out = generate(self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotRegex(r.stderr, r"level=(warn|error)")
+        with open(out) as a, open(os.path.join(PROM, "snmp.yml")) as b:
+            self.assertEqual(a.read(), b.read(),
+                             "conf/prometheus/snmp.yml is not what "
+                             "generator.yml generates: regenerate it")
+        # It walks the scalars and the two summary tables, never dpTable.
+        walks = re.findall(r"^  - (1\.3\.6\.[0-9.]+)$", slurp(out),
+                           re.M)
+        self.assertEqual(sorted(set(walks)), [
+            ROOT[1:] + ".1.1", ROOT[1:] + ".1.2", ROOT[1:] + ".1.3"])
+        # A broken MIB path is an error, not an empty module.
+        r2 = subprocess.run(["prometheus-snmp-generator", "generate",
+                             "--fail-on-parse-errors", "-o",
+                             os.path.join(self.tmp, "x.yml")],
+                            cwd=self.tmp, capture_output=True, text=True,
+                            env=dict(os.environ, MIBDIRS=MIBS))
+        self.assertNotEqual(r2.returncode, 0)
+
+    def scrape(self, module):
+        exe = need("prometheus-snmp-exporter", "prometheus-snmp-exporter")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        log = open(os.path.join(self.tmp, "exporter.log"), "w")
+        proc = subprocess.Popen(
+            [exe, "--config.file=" + os.path.join(PROM, "snmp.yml"),
+             "--web.listen-address=127.0.0.1:%d" % port],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        dpstack._live.append(proc)
+        try:
+            base = "http://127.0.0.1:%d" % port
+            deadline = time.monotonic() + 15
+            while True:
+                if proc.poll() is not None:
+                    raise AssertionError("exporter exited: %s" %
+                                         slurp(log.name))
+                try:
+                    urllib.request.urlopen(base + "/", timeout=2).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            url = "%s/snmp?module=%s&target=127.0.0.1:%d" % (
+                base, module, self.stack.port)
+            text = urllib.request.urlopen(url, timeout=30).read().decode()
+        finally:
+            self.assertIn(dpstack._stop(proc), (0, -15))  # SIGTERM
+            log.close()
+        return parse_metrics(text)
+
+    def test_scrape(self):
+        got = self.scrape("dpagent")
+        m = self.oracle.meta()
+
+        def v(name, **labels):
+            key = (name, frozenset(labels.items()))
+            self.assertIn(key, got, "missing %s%s" % (name, labels))
+            return got[key]
+
+        for name, col in (("dpServerCount", "servers"),
+                          ("dpPackageCount", "packages"),
+                          ("dpRowCount", "rows"), ("dpRowsNone", "n_none"),
+                          ("dpRowsUpdated", "n_updated"),
+                          ("dpRowsAdded", "n_added"),
+                          ("dpRowsDeleted", "n_deleted"),
+                          ("dpRowsOther", "n_other"),
+                          ("dpChangeCounter", "change_counter"),
+                          ("dpPendingWrites", "pending_writes")):
+            self.assertEqual(v(name), m[col], name)
+        self.assertEqual([v("dpRowCount"), v("dpRowsNone"),
+                          v("dpRowsDeleted")], [24, 16, 1])
+        self.assertEqual(v("dpLastImport"), m["last_import_ms"] // 1000)
+        self.assertEqual(v("dpLastChange"), m["last_change_ms"] // 1000)
+        self.assertGreaterEqual(v("dpLastImportAge"), 0)
+        self.assertEqual(v("snmp_scrape_pdus_returned") > 0, True)
+        names = {"rows": "Rows", "n_none": "RowsNone",
+                 "n_updated": "RowsUpdated", "n_added": "RowsAdded",
+                 "n_deleted": "RowsDeleted", "n_other": "RowsOther"}
+        for s in self.oracle.servers():
+            lab = dict(dpServerIndex=str(s["idx"]), dpSrvName=s["name"],
+                       dpSrvSiteCode=s["site_code"])
+            for col, n in names.items():
+                self.assertEqual(v("dpSrv" + n, **lab), s[col])
+            self.assertEqual(v("dpSrvNALPath", dpSrvNALPath=s["nal_path"],
+                               **lab), 1)
+        self.assertEqual(v("dpSrvRowsDeleted", dpServerIndex="2",
+                           dpSrvName="DP02.corp.contoso.com",
+                           dpSrvSiteCode="PS1"), 1)
+        ptype = mib_enum("dpPkgPackageType")
+        otype = mib_enum("dpPkgObjectTypeID")
+        for p in self.oracle.packages():
+            lab = dict(dpPackageIndex=str(p["idx"]),
+                       dpPkgPackageID=p["package_id"])
+            for col, n in names.items():
+                self.assertEqual(v("dpPkg" + n, **lab), p[col])
+            self.assertEqual(v("dpPkgPackageType_info",
+                               dpPkgPackageType=ptype[str(p["package_type"])],
+                               **lab), 1)
+            self.assertEqual(v("dpPkgObjectTypeID_info",
+                               dpPkgObjectTypeID=otype[
+                                   str(p["object_type_id"])], **lab), 1)
+            self.assertEqual(v("dpPkgSourceSite",
+                               dpPkgSourceSite=p["source_site"], **lab), 1)
+        self.assertEqual(v("dpPkgRowsDeleted", dpPackageIndex="6",
+                           dpPkgPackageID="PS200003"), 1)
+        # Nothing of dpTable, and no series for the index objects.
+        for name, _ in got:
+            self.assertFalse(name.startswith("dpStatus") or
+                             name in ("dpServerIndex", "dpPackageIndex") or
+                             name.startswith("dpPackageID"), name)
+        n = len([k for k in got if k[0].startswith("dp")])
+        self.assertEqual(n, 13 + 4 * 7 + 6 * 11)
+
+    def test_scrape_servers_module(self):
+        got = self.scrape("dpagent_servers")
+        self.assertFalse([k for k in got if k[0].startswith("dpPkg")])
+        self.assertEqual(got[("dpSrvRowsDeleted", frozenset(
+            dict(dpServerIndex="2", dpSrvName="DP02.corp.contoso.com",
+                 dpSrvSiteCode="PS1").items()))], 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
