@@ -70,6 +70,7 @@
 enum stmt_id {
 	S_ROW_GET,
 	S_ROW_NEXT,
+	S_ROWS_NEXT,
 	S_SERVER_GET,
 	S_SERVER_NEXT,
 	S_PACKAGE_GET,
@@ -109,6 +110,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROW_NEXT] = ROW_SELECT
 	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
 	    " ORDER BY d.server_idx, d.package_idx LIMIT 1",
+	[S_ROWS_NEXT] = ROW_SELECT
+	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
+	    " ORDER BY d.server_idx, d.package_idx LIMIT ?3",
 	[S_SERVER_GET] = SERVER_SELECT "WHERE idx = ?1 AND rows > 0",
 	[S_SERVER_NEXT] = SERVER_SELECT
 	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
@@ -359,7 +363,7 @@ read_user_version(struct dp_store *st, int *version)
 int
 dp_store_schema_version(struct dp_store *st)
 {
-	int v;
+	int v = -1;
 
 	return read_user_version(st, &v) == 0 ? v : -1;
 }
@@ -393,8 +397,17 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
     size_t errlen)
 {
 	struct dp_store *st;
-	int oflags, version;
+	int oflags, version = 0;
 
+	static bool configured;
+
+	/* Before SQLite initialises: no global memory statistics, whose
+	 * mutex every allocation would take (each connection is used by one
+	 * thread only). */
+	if (!configured) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = true;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
@@ -631,6 +644,27 @@ dp_store_row_next(struct dp_store *st, int64_t server_idx,
 {
 	return lookup(st, S_ROW_NEXT, 2, server_idx, package_idx,
 	    (reader_fn)read_row, out);
+}
+
+int
+dp_store_rows_next(struct dp_store *st, int64_t server_idx,
+    int64_t package_idx, struct dp_row *rows, int max)
+{
+	sqlite3_stmt *s = stmt_get(st, S_ROWS_NEXT);
+	int n = 0, rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, server_idx);
+	sqlite3_bind_int64(s, 2, package_idx);
+	sqlite3_bind_int(s, 3, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		read_row(s, &rows[n++]);
+	/* All rows are copied out: end the read transaction now. */
+	stmt_done(s);
+	if (n < max && rc != SQLITE_DONE)
+		return store_sqlfail(st, "reading the model");
+	return n;
 }
 
 int

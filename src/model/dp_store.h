@@ -114,6 +114,11 @@ int	dp_store_row_get(struct dp_store *st, uint32_t server_idx,
 	    uint32_t package_idx, struct dp_row *out);
 int	dp_store_row_next(struct dp_store *st, int64_t server_idx,
 	    int64_t package_idx, struct dp_row *out);
+/* Up to max rows strictly after (server, package), in order, read in one
+ * statement execution: returns how many (fewer than max at the end of
+ * the table), or -1. */
+int	dp_store_rows_next(struct dp_store *st, int64_t server_idx,
+	    int64_t package_idx, struct dp_row *rows, int max);
 int	dp_store_server_get(struct dp_store *st, uint32_t idx,
 	    struct dp_server *out);
 int	dp_store_server_next(struct dp_store *st, int64_t idx,

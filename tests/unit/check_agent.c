@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "agent/dp_agent.h"
 #include "agent/dp_index.h"
@@ -455,6 +458,77 @@ START_TEST(test_value_scalars)
 }
 END_TEST
 
+/* A walk of dpStatus over more rows than are read ahead at once, across
+ * server boundaries, equals the model's order; a change is seen once the
+ * rows read ahead have aged. */
+START_TEST(test_read_ahead)
+{
+	char nal[64], pkg[16];
+	struct dp_record r;
+	struct dp_row row;
+	oid name[MAX_OID_LEN];
+	size_t len;
+	int64_t s = 0, p = 0;
+	int n = 0;
+
+	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
+	for (int sv = 1; sv <= 3; sv++)
+		for (int pk = 1; pk <= 25; pk++) {
+			snprintf(nal, sizeof(nal), "\\\\DP%d.example\\", sv);
+			snprintf(pkg, sizeof(pkg), "PS2%05d", pk);
+			memset(&r, 0, sizeof(r));
+			r.package_id = pkg;
+			r.server_nal_path = nal;
+			r.site_code = "PS1";
+			r.status = (sv * pk) % 4;
+			r.present = 1u << DP_P_PACKAGE_ID |
+			    1u << DP_P_SERVER_NAL_PATH | 1u << DP_P_SITE_CODE |
+			    1u << DP_P_STATUS;
+			ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+		}
+	ck_assert_int_eq(dp_store_import_end(st, true, NULL), 0);
+
+	len = under(name, "4.1.18");
+	while (dp_store_row_next(st, s, p, &row) == 1) {
+		netsnmp_variable_list *vb = ask(MODE_GETNEXT, name, len, 0);
+		char want[32];
+
+		snprintf(want, sizeof(want), "4.1.18.%u.%u", row.server_idx,
+		    row.package_idx);
+		assert_oid(vb, want);
+		ck_assert_int_eq(*vb->val.integer, row.status);
+		memcpy(name, vb->name, vb->name_length * sizeof(oid));
+		len = vb->name_length;
+		snmp_free_var(vb);
+		s = row.server_idx;
+		p = row.package_idx;
+		n++;
+	}
+	ck_assert_int_eq(n, 4 + 75);
+
+	/* Another writer changes the second row; after the read-ahead has
+	 * aged (100 ms) the walk sees it. */
+	{
+		sqlite3 *db;
+
+		ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(db, "UPDATE dp SET status = 9 "
+		    "WHERE server_idx = 1 AND package_idx = 2", NULL, NULL,
+		    NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	usleep(150 * 1000);
+	len = under(name, "4.1.18.1.1");
+	{
+		netsnmp_variable_list *vb = ask(MODE_GETNEXT, name, len, 0);
+
+		assert_oid(vb, "4.1.18.1.2");
+		ck_assert_int_eq(*vb->val.integer, 9);
+		snmp_free_var(vb);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -471,6 +545,7 @@ main(void)
 	tcase_add_test(tc, test_next_long_oid);
 	tcase_add_test(tc, test_get_values);
 	tcase_add_test(tc, test_get_misses);
+	tcase_add_test(tc, test_read_ahead);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(te, setup_empty, teardown);
 	tcase_add_test(te, test_empty_model);
