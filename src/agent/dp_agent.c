@@ -63,11 +63,12 @@ struct found {
 	int64_t		key[DP_INDEX_MAX];	/* what was asked */
 	int		rc;			/* 1 found, 0 none, -1 error */
 	int64_t		idx[DP_INDEX_MAX];	/* what was found */
+	const struct dp_row *row;		/* P_ROWS: u.row or read ahead */
 	union {
 		struct dp_scalars	sc;
 		struct dp_server	srv;
 		struct dp_package	pkg;
-		struct dp_row		row;
+		struct dp_row		row;	/* of a GET */
 	} u;
 };
 
@@ -111,7 +112,7 @@ key_cmp(const int64_t a[DP_INDEX_MAX], int64_t s, int64_t p)
  * cover it, else from a new read.  1 found, 0 none, -1 error. */
 static int
 row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
-    struct dp_row *out)
+    const struct dp_row **out)
 {
 	struct ahead *a = &ag->ahead;
 
@@ -120,7 +121,7 @@ row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
 		for (int i = 0; i < a->n; i++) {
 			if (key_cmp(key, a->rows[i].server_idx,
 			    a->rows[i].package_idx) < 0) {
-				*out = a->rows[i];
+				*out = &a->rows[i];
 				return 1;
 			}
 		}
@@ -137,7 +138,7 @@ row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
 	a->read_ms = ag->now_ms;
 	if (a->n == 0)
 		return 0;
-	*out = a->rows[0];
+	*out = &a->rows[0];
 	return 1;
 }
 
@@ -176,11 +177,11 @@ fetch(struct dp_agent *ag, enum part_id part, bool exact,
 		f->idx[0] = f->u.pkg.idx;
 		break;
 	case P_ROWS:
+		f->row = &f->u.row;
 		rc = exact ? dp_store_row_get(ag->st, (uint32_t)key[0],
-		    (uint32_t)key[1], &f->u.row) : row_after(ag, key,
-		    &f->u.row);
-		f->idx[0] = f->u.row.server_idx;
-		f->idx[1] = f->u.row.package_idx;
+		    (uint32_t)key[1], &f->u.row) : row_after(ag, key, &f->row);
+		f->idx[0] = f->row->server_idx;
+		f->idx[1] = f->row->package_idx;
 		break;
 	default:
 		break;
@@ -213,7 +214,7 @@ encode(struct dp_agent *ag, enum part_id part, unsigned col,
 	case P_PACKAGES:
 		return dp_value_package(&f->u.pkg, col, v);
 	case P_ROWS:
-		return dp_value_row(&f->u.row, col, v);
+		return dp_value_row(f->row, col, v);
 	default:
 		return -1;
 	}
