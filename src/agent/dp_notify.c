@@ -22,6 +22,7 @@
  */
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@
 #define INFLIGHT_LIMIT_S	60	/* a Notify nobody answers is lost */
 #define RETRY_MIN_MS		1000	/* after a lost Notify */
 #define RETRY_MAX_MS		30000
+#define MASTER_BATCH		64	/* in-master sends per loop turn */
 
 static const oid snmptrap_oid0[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };
 
@@ -79,6 +81,7 @@ struct dp_notifier {
 	struct dp_events	*ev;
 	struct dp_notify_conf	 conf;
 	netsnmp_session		*ss;		/* NULL: no master */
+	bool			 in_master;	/* send_v2trap(), no session */
 	bool			 stopped;
 
 	int64_t			 acked;
@@ -122,6 +125,7 @@ struct dp_notifier {
 };
 
 static void	pump(struct dp_notifier *n);
+static void	acknowledged(struct dp_notifier *n, enum inflight kind);
 
 static double
 mono_now(void)
@@ -367,6 +371,18 @@ send_notify(struct dp_notifier *n, netsnmp_variable_list *vars,
 	netsnmp_pdu *pdu;
 	int reqid;
 
+	if (n->in_master) {
+		/*
+		 * Inside snmpd: send_v2trap() puts sysUpTime.0 first and hands
+		 * the notification to the trap2sink / informsink / trapsess
+		 * targets before it returns, which is what the master's
+		 * Response to a subagent's Notify means too: taken.
+		 */
+		send_v2trap(vars);
+		snmp_free_varbind(vars);
+		acknowledged(n, kind);
+		return 0;
+	}
 	if ((pdu = snmp_pdu_create(AGENTX_MSG_NOTIFY)) == NULL) {
 		snmp_free_varbind(vars);
 		return -1;
@@ -468,47 +484,50 @@ count_step(struct dp_notifier *n)
 
 /*
  * Does the next step, if any is due: at most one Notify sent or one
- * bounded query run, then back to the event loop.
+ * bounded query run, then back to the event loop.  True when a
+ * notification was sent and taken at once (in the master), so that the
+ * next one may follow in the same turn.
  */
-static void
-pump(struct dp_notifier *n)
+static bool
+pump_one(struct dp_notifier *n)
 {
 	netsnmp_variable_list *vars;
 	long wait_us;
 
-	if (n->stopped || n->ss == NULL || n->inflight != IF_NONE)
-		return;
+	if (n->stopped || (n->ss == NULL && !n->in_master) ||
+	    n->inflight != IF_NONE)
+		return false;
 	if (n->retry_at > mono_now())
-		return;		/* the poll tick comes back */
+		return false;	/* the poll tick comes back */
 	if (n->nmarks == MARK_RANGES) {
 		/* Never more acks than we can record: a send adds at most
 		 * one range. */
 		flush_marks_step(n);
 		if (n->nmarks == MARK_RANGES)
-			return;
+			return false;
 	}
 
 	if (!n->summarising && n->qpos == n->qlen && !refill(n))
-		return;
+		return false;
 	if (n->summarising && !n->summary_ready) {
 		if (!count_step(n)) {
 			if (!n->db_failing)
 				wake_in(n, CHUNK_PAUSE_US);
-			return;
+			return false;
 		}
 		if (n->sum.count <= n->conf.backlog) {
 			/* Gaps in seq made the bound look worse than it is. */
 			n->summarising = false;
 			n->sum_checked = n->sum_upto;
 			wake_in(n, 0);
-			return;
+			return false;
 		}
 		log_summary(n, "to be sent instead of single notifications");
 	}
 
 	if (!take_token(n, &wait_us)) {
 		wake_in(n, wait_us);
-		return;
+		return false;
 	}
 	if (n->summarising)
 		vars = dp_notify_summary_varbinds(&n->sum);
@@ -516,13 +535,27 @@ pump(struct dp_notifier *n)
 		vars = dp_notify_change_varbinds(&n->queue[n->qpos]);
 	if (vars == NULL) {
 		dp_err("notifier: out of memory building a notification");
-		return;
+		return false;
 	}
 	if (send_notify(n, vars, n->summarising ? IF_SUMMARY : IF_CHANGE) !=
 	    0) {
 		n->retry_at = mono_now() + RETRY_MIN_MS / 1000.0;
-		return;
+		return false;
 	}
+	return n->in_master;
+}
+
+/* In the master a send is taken at once: up to MASTER_BATCH of them (as
+ * the tokens allow) per turn of the event loop, no recursion. */
+static void
+pump(struct dp_notifier *n)
+{
+	int i;
+
+	for (i = 0; i < MASTER_BATCH && pump_one(n); i++)
+		;
+	if (i == MASTER_BATCH)
+		wake_in(n, 0);
 }
 
 static const char *
@@ -699,6 +732,24 @@ dp_notify_session(struct dp_notifier *n, netsnmp_session *ss)
 	wake_in(n, 1000);
 }
 
+void
+dp_notify_in_master(struct dp_notifier *n)
+{
+	int64_t last;
+
+	if (n == NULL || n->stopped)
+		return;
+	n->in_master = true;
+	n->ss = NULL;
+	n->retry_at = 0;
+	n->retry_ms = RETRY_MIN_MS;
+	if (dp_events_last_seq(n->ev, &last) == 0 && last > n->acked)
+		dp_info("notifier: sending the undelivered status events "
+		    "after seq %" PRId64 " (at most %" PRId64 ") to the "
+		    "master's notification targets", n->acked, last - n->acked);
+	wake_in(n, 1000);
+}
+
 int64_t
 dp_notify_backlog(struct dp_notifier *n)
 {
@@ -716,6 +767,7 @@ dp_notify_stop(struct dp_notifier *n)
 		return;
 	n->stopped = true;
 	n->ss = NULL;
+	n->in_master = false;
 	if (n->poll_alarm != 0)
 		snmp_alarm_unregister(n->poll_alarm);
 	if (n->wake_alarm != 0)

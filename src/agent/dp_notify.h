@@ -12,7 +12,9 @@
  * error.  Anything else (error, timeout, a closed session, a restart of
  * either process) leaves the event undelivered, and it is sent again from
  * the first unacknowledged one: at least once, in order.  Receivers drop
- * duplicates by dpStatusEventSeq.
+ * duplicates by dpStatusEventSeq.  Inside snmpd (dpagent.so) there is no
+ * session and send_v2trap() is the master's own path to its targets:
+ * see dp_notify_in_master().
  *
  * The master's Response means it accepted the notification and handed it
  * to its trap2sink / informsink / trapsess targets (agentx_notify() in
@@ -63,6 +65,15 @@ struct dp_notifier *dp_notify_start(struct dp_store *st, int busy_ms,
 /* The AgentX session to the master (SNMPD_CALLBACK_INDEX_START's
  * argument), or NULL when it is gone (SNMPD_CALLBACK_INDEX_STOP). */
 void	dp_notify_session(struct dp_notifier *n, netsnmp_session *ss);
+
+/*
+ * In-master mode (dpagent.so inside snmpd): no AgentX session; each
+ * notification goes out through send_v2trap(), which hands it to the
+ * master's trap2sink / informsink / trapsess targets before returning,
+ * and is recorded delivered right after (what a subagent's "the master
+ * answered" means too).  Same order, pacing and summaries.
+ */
+void	dp_notify_in_master(struct dp_notifier *n);
 
 /* Before snmp_shutdown(): sends nothing more, records what the master
  * acknowledged, stops the alarms. */

@@ -3,6 +3,19 @@
 directory, dpagentd connected to it, and the real clients (snmpget,
 snmpwalk, snmpbulkwalk, snmptable) to query them.
 
+Two modes (environment DP_MODE, or Stack(mode=...)):
+
+  subagent (default)  dpagentd, an AgentX subagent of the private snmpd;
+  dlmod               no dpagentd: the private snmpd loads dpagent.so
+                      ("dlmod dpagent BUILD/dpagent.so" and dpagentDatabase
+                      in its snmpd.conf).  "The agent" is then snmpd with the
+                      module: start_agent() writes the module's lines (and
+                      the dpagentd.conf tokens given with -c, as dpagent*
+                      tokens) and (re)starts snmpd; stop_agent() stops
+                      snmpd; self.agent is the snmpd process and agent_log
+                      its log.  start_master() alone starts snmpd without
+                      the module until start_agent() was called.
+
 Every process started here is stopped by PID, also when a test fails or
 the run is interrupted.  Nothing touches the system's snmpd or its files.
 """
@@ -24,6 +37,16 @@ SCALARS = OBJECTS + ".1"
 SERVER_ENTRY = OBJECTS + ".2.1"
 PACKAGE_ENTRY = OBJECTS + ".3.1"
 ROW_ENTRY = OBJECTS + ".4.1"
+
+MODE = os.environ.get("DP_MODE", "subagent")
+if MODE not in ("subagent", "dlmod"):
+    raise RuntimeError("DP_MODE must be subagent or dlmod, not %r" % MODE)
+
+# dpagentd.conf token -> snmpd.conf token of dpagent.so
+DLMOD_TOKENS = {"database": "dpagentDatabase",
+                "busyTimeout": "dpagentBusyTimeout",
+                "notifyRate": "dpagentNotifyRate",
+                "notifyBacklog": "dpagentNotifyBacklog"}
 
 BUILD = os.environ.get("DP_BUILD_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
@@ -84,10 +107,21 @@ def dpctl(db, *args, check=True):
     return r
 
 
-class Stack:
-    """snmpd (master agentx) + dpagentd on a private socket and port."""
+def subagent_only(reason):
+    """A unittest skip decorator for what only the AgentX subagent has
+    (DP_MODE=dlmod prints the reason)."""
+    import unittest
+    return unittest.skipIf(MODE == "dlmod", "subagent only: " + reason)
 
-    def __init__(self, db, community="public", extra_conf="", sinks=()):
+
+class Stack:
+    """snmpd (master agentx) + dpagentd on a private socket and port, or
+    snmpd with dpagent.so (mode "dlmod", see the module's text)."""
+
+    def __init__(self, db, community="public", extra_conf="", sinks=(),
+                 mode=None):
+        self.mode = mode or MODE
+        self.module_conf = None  # dlmod: snmpd.conf lines of the module
         self.dir = tempfile.mkdtemp(prefix="dpstack.")
         self.db = db
         self.port = free_udp_port()
@@ -97,7 +131,10 @@ class Stack:
         self.agent = None
         self.agent_log = os.path.join(self.dir, "dpagentd.log")
         self.master_log = os.path.join(self.dir, "snmpd.log")
-        with open(os.path.join(self.dir, "snmpd.conf"), "w") as f:
+        if self.mode == "dlmod":
+            self.agent_log = self.master_log
+        self.conf = os.path.join(self.dir, "snmpd.conf")
+        with open(self.conf, "w") as f:
             f.write("agentaddress udp:127.0.0.1:%d\n" % self.port)
             f.write("master agentx\n")
             f.write("agentXSocket %s\n" % self.sock)
@@ -118,20 +155,71 @@ class Stack:
 
     def start_master(self):
         env = dict(os.environ, MIBS="")
+        confs = [self.conf]
+        if self.mode == "dlmod" and self.module_conf is not None:
+            # A sanitizer build's module needs its runtimes in snmpd.
+            if os.environ.get("DP_SNMPD_PRELOAD"):
+                env["LD_PRELOAD"] = os.environ["DP_SNMPD_PRELOAD"]
+            path = os.path.join(self.dir, "dpagent-module.conf")
+            with open(path, "w") as f:
+                f.write(self.module_conf)
+            confs.append(path)
         self.master = subprocess.Popen(
             ["snmpd", "-f", "-Lf", self.master_log, "-C", "-c",
-             os.path.join(self.dir, "snmpd.conf"),
+             ",".join(confs),
              "-p", os.path.join(self.dir, "snmpd.pid")],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         _live.append(self.master)
+        if self.mode == "dlmod" and self.module_conf is not None:
+            self.agent = self.master
         self._wait(lambda: self.get_raw(".1.3.6.1.2.1.1.3.0")[0] == 0,
                    "snmpd to answer", self.master)
 
     def stop_master(self, sig=signal.SIGTERM):
         return _stop(self.master, sig)
 
+    def _module_lines(self, extra):
+        """dlmod: the snmpd.conf lines loading dpagent.so, from the
+        dpagentd arguments a test gives (--db, -c FILE with dpagentd.conf
+        tokens; agentX* tokens have no meaning in the master)."""
+        db = self.db
+        tokens = []
+        args = list(extra)
+        while args:
+            a = args.pop(0)
+            if a in ("--db", "-d"):
+                db = args.pop(0)
+            elif a == "-c":
+                with open(args.pop(0)) as f:
+                    for line in f:
+                        parts = line.split(None, 1)
+                        if parts and parts[0] in DLMOD_TOKENS:
+                            if parts[0] == "database":
+                                db = parts[1].strip()
+                            else:
+                                tokens.append("%s %s" % (
+                                    DLMOD_TOKENS[parts[0]],
+                                    parts[1].strip()))
+            elif a.startswith("-L") or a.startswith("-D"):
+                continue
+            else:
+                raise AssertionError("dlmod mode: no equivalent of "
+                                     "dpagentd's %s" % a)
+        return "".join(l + "\n" for l in
+                       ["dlmod dpagent %s" % tool("dpagent.so"),
+                        "dpagentDatabase %s" % db] + tokens)
+
     def start_agent(self, *extra, wait=True):
+        if self.mode == "dlmod":
+            # The module is part of snmpd: (re)start it with the module.
+            self.module_conf = self._module_lines(extra)
+            if self.master is not None and self.master.poll() is None:
+                self.stop_master()
+            self.start_master()
+            if wait:
+                self.wait_served()
+            return
         self.agent = subprocess.Popen(
             [tool("dpagentd"), "-f", "--db", self.db, "-x", self.sock,
              "-Lf", self.agent_log] + list(extra),
@@ -145,9 +233,11 @@ class Stack:
         self._wait(lambda: "No Such Object" not in
                    self.get_raw(SCALARS + ".3.0")[1] and
                    self.get_raw(SCALARS + ".3.0")[0] == 0,
-                   "dpagentd to be served", self.agent, timeout)
+                   "DISTRIBUTION-POINT-MIB to be served", self.agent,
+                   timeout)
 
     def stop_agent(self, sig=signal.SIGTERM):
+        # dlmod: self.agent is snmpd; start_agent() starts it again.
         return _stop(self.agent, sig)
 
     def _wait(self, ready, what, proc, timeout=15):
@@ -165,7 +255,7 @@ class Stack:
 
     def logs(self):
         out = []
-        for path in (self.master_log, self.agent_log):
+        for path in sorted(set((self.master_log, self.agent_log))):
             if os.path.exists(path):
                 with open(path, errors="replace") as f:
                     out.append("--- %s\n%s" % (os.path.basename(path),

@@ -244,6 +244,7 @@ class LiveModel(unittest.TestCase):
         self.assertGreaterEqual(now[SCALARS + ".9.0"],
                                 before[SCALARS + ".9.0"])
 
+    @dpstack.subagent_only("the subagent's reconnection to a restarted master")
     def test_master_restart(self):
         self.assertEqual(self.stack.stop_master(signal.SIGKILL), -9)
         r = self.stack.client("snmpget", SCALARS + ".3.0")
@@ -261,6 +262,7 @@ class LiveModel(unittest.TestCase):
         self.assertIn("lost the AgentX master", log)
         self.assertIn("AgentX master is back", log)
 
+    @dpstack.subagent_only("dpagentd's own shutdown and log")
     def test_sigterm_clean_exit(self):
         self.assertEqual(self.stack.stop_agent(signal.SIGTERM), 0)
         with open(self.stack.agent_log) as f:
@@ -269,6 +271,7 @@ class LiveModel(unittest.TestCase):
         self.assertEqual(got[0][1], "noSuchObject")
 
 
+@dpstack.subagent_only("dpagentd's daemonising, dpagentd.conf and --db")
 class DaemonAndConfig(unittest.TestCase):
     """Without -f dpagentd daemonises and writes its pid file; the
     database and the socket can come from dpagentd.conf."""

@@ -278,6 +278,7 @@ class Restarts(Base):
         self.assertEqual(first_appearances(got), want)
         wait_delivered(self.db, want[-1])
 
+    @dpstack.subagent_only("the AgentX session's loss and return")
     def test_3_master_down(self):
         before = last_seq(self.db)
         self.stack.stop_master()
@@ -307,6 +308,7 @@ class Restarts(Base):
         self.assertEqual(first_appearances(seqs_of(self.rx, before)), want)
         wait_delivered(self.db, want[-1])
 
+    @dpstack.subagent_only("an AgentX Notify without an answer")
     def test_5_master_hung(self):
         # A master that stops answering (SIGSTOP) past the library's
         # timeout: the Notify in flight fails, is kept, and is sent again
@@ -331,6 +333,8 @@ class Restarts(Base):
                          r"acknowledged: no answer from the master")
         self.assertIn("notifier: the master takes notifications again", log)
 
+    @dpstack.subagent_only("dpagentd.conf's tokens (dpagent.so's: "
+                           "test_dlmod_bad_tokens)")
     def test_6_bad_tokens(self):
         conf = os.path.join(self.tmp, "bad.conf")
         with open(conf, "w") as f:
@@ -359,6 +363,30 @@ class Restarts(Base):
                           "10000 waiting events", text)
         finally:
             dpstack._stop(p)
+
+
+@unittest.skipUnless(dpstack.MODE == "dlmod", "dlmod only: dpagent.so's "
+                     "snmpd.conf tokens (dpagentd's: Restarts.test_6)")
+class DlmodTokens(unittest.TestCase):
+    """Wrong dpagentNotifyRate / dpagentNotifyBacklog in snmpd.conf are
+    said in snmpd's log and the defaults stay."""
+
+    def test_bad_tokens(self):
+        tmp = tempfile.mkdtemp(prefix="dptest.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        db = make_db(tmp)
+        with Stack(db) as st:
+            st.start_master()
+            st.start_agent("-c", agent_conf(tmp, notifyRate=0,
+                                            notifyBacklog=-1))
+            with open(st.agent_log) as f:
+                text = f.read()
+        self.assertIn("dpagentNotifyRate: notifications per second: from 1 "
+                      "to 1000000", text)
+        self.assertIn("dpagentNotifyBacklog: waiting events (0: never "
+                      "summarise): from 0 to 100000000", text)
+        self.assertIn("at most 50 notifications/s, a summary past "
+                      "10000 waiting events", text)
 
 
 class Burst(Base):

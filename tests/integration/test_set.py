@@ -203,7 +203,15 @@ class Writes(unittest.TestCase):
         self.assertEqual(out[0]["OldValue"], "")
         self.assertEqual(out[0]["PackageID"], data[0]["PackageID"])
         self.assertEqual(out[0]["ServerNALPath"], data[0]["ServerNALPath"])
-        self.assertIsNone(out[0]["Origin"])
+        if self.stack.mode == "dlmod":
+            # Inside snmpd the request's origin is known: the v2c
+            # community and the manager's address, and its request-id.
+            self.assertRegex(out[0]["Origin"] or "",
+                             r"^private@UDP: \[127\.0\.0\.1\]:\d+->"
+                             r"\[127\.0\.0\.1\]:%d$" % self.stack.port)
+            self.assertIsInstance(out[0]["RequestId"], int)
+        else:
+            self.assertIsNone(out[0]["Origin"])
         dpctl(self.db, "ack", str(out[0]["Id"]))
         self.assertEqual(json.loads(dpctl(self.db, "pending",
                                           "--json").stdout), [])
