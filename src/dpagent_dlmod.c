@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "agent/dp_agent.h"
+#include "agent/dp_conf.h"
 #include "agent/dp_notify.h"
 #include "model/dp_store.h"
 #include "util/dp_log.h"
@@ -59,32 +60,8 @@ static const char *const tokens[] = {
 	"dpagentNotifyBacklog",
 };
 
-static void
-log_to_netsnmp(int prio, const char *msg, void *arg)
-{
-	(void)arg;
-	snmp_log(prio, "dpagent: %s\n", msg);
-}
-
-/* "TOKEN N" with min <= N <= max; false (said) otherwise. */
-static bool
-conf_number(const char *line, long min, long max, const char *what,
-    long *out)
-{
-	char msg[160], *end;
-	long v;
-
-	errno = 0;
-	v = strtol(line, &end, 10);
-	if (errno != 0 || end == line || *end != '\0' || v < min || v > max) {
-		snprintf(msg, sizeof(msg), "%s: from %ld to %ld", what, min,
-		    max);
-		config_perror(msg);
-		return false;
-	}
-	*out = v;
-	return true;
-}
+/* Our lines in snmpd's log. */
+static char log_prefix[] = "dpagent: ";
 
 static void
 conf_database(const char *token, char *line)
@@ -100,8 +77,8 @@ conf_busy_timeout(const char *token, char *line)
 	long v;
 
 	(void)token;
-	if (conf_number(line, 1, 60000, "dpagentBusyTimeout: milliseconds",
-	    &v))
+	if (dp_conf_number(line, 1, DP_CONF_BUSY_MAX_MS,
+	    "dpagentBusyTimeout: milliseconds", &v))
 		mod.busy_ms = (int)v;
 }
 
@@ -111,7 +88,7 @@ conf_notify_rate(const char *token, char *line)
 	long v;
 
 	(void)token;
-	if (conf_number(line, 1, DP_NOTIFY_MAX_RATE,
+	if (dp_conf_number(line, 1, DP_NOTIFY_MAX_RATE,
 	    "dpagentNotifyRate: notifications per second", &v))
 		mod.notify.rate = (unsigned)v;
 }
@@ -122,7 +99,7 @@ conf_notify_backlog(const char *token, char *line)
 	long v;
 
 	(void)token;
-	if (conf_number(line, 0, 100000000,
+	if (dp_conf_number(line, 0, DP_CONF_BACKLOG_MAX,
 	    "dpagentNotifyBacklog: waiting events (0: never summarise)", &v))
 		mod.notify.backlog = (unsigned)v;
 }
@@ -178,7 +155,7 @@ init_dpagent(void)
 	mod.notify.backlog = DP_NOTIFY_DEFAULT_BACKLOG;
 	mod.notify.poll_ms = DP_NOTIFY_DEFAULT_POLL_MS;
 
-	dp_log_set_sink(log_to_netsnmp, NULL);
+	dp_log_set_sink(dp_conf_log_sink, log_prefix);
 	dp_log_set_level(DP_LOG_DEBUG);	/* snmpd's -L filters */
 
 	register_config_handler("snmpd", tokens[0], conf_database, NULL,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/dp_agent.h"
+#include "agent/dp_conf.h"
 #include "agent/dp_notify.h"
 #include "model/dp_store.h"
 #include "util/dp_log.h"
@@ -77,14 +78,6 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/* The core's log lines go where Net-SNMP's go (-L): one log. */
-static void
-log_to_netsnmp(int prio, const char *msg, void *arg)
-{
-	(void)arg;
-	snmp_log(prio, "%s\n", msg);
-}
-
 static void
 conf_database(const char *token, char *line)
 {
@@ -97,54 +90,34 @@ conf_database(const char *token, char *line)
 static void
 conf_busy_timeout(const char *token, char *line)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(line, &end, 10);
-	if (errno != 0 || end == line || *end != '\0' || v < 1 || v > 60000) {
-		config_perror("busyTimeout: milliseconds from 1 to 60000");
-		return;
-	}
 	(void)token;
-	cfg.busy_ms = (int)v;
-}
-
-/* "TOKEN N" with min <= N <= max; false (said) otherwise. */
-static bool
-conf_number(const char *line, long min, long max, const char *what,
-    unsigned *out)
-{
-	char msg[160], *end;
-	long v;
-
-	errno = 0;
-	v = strtol(line, &end, 10);
-	if (errno != 0 || end == line || *end != '\0' || v < min || v > max) {
-		snprintf(msg, sizeof(msg), "%s: from %ld to %ld", what, min,
-		    max);
-		config_perror(msg);
-		return false;
-	}
-	*out = (unsigned)v;
-	return true;
+	if (dp_conf_number(line, 1, DP_CONF_BUSY_MAX_MS,
+	    "busyTimeout: milliseconds", &v))
+		cfg.busy_ms = (int)v;
 }
 
 static void
 conf_notify_rate(const char *token, char *line)
 {
+	long v;
+
 	(void)token;
-	conf_number(line, 1, DP_NOTIFY_MAX_RATE,
-	    "notifyRate: notifications per second", &cfg.notify.rate);
+	if (dp_conf_number(line, 1, DP_NOTIFY_MAX_RATE,
+	    "notifyRate: notifications per second", &v))
+		cfg.notify.rate = (unsigned)v;
 }
 
 static void
 conf_notify_backlog(const char *token, char *line)
 {
+	long v;
+
 	(void)token;
-	conf_number(line, 0, 100000000,
-	    "notifyBacklog: waiting events (0: never summarise)",
-	    &cfg.notify.backlog);
+	if (dp_conf_number(line, 0, DP_CONF_BACKLOG_MAX,
+	    "notifyBacklog: waiting events (0: never summarise)", &v))
+		cfg.notify.backlog = (unsigned)v;
 }
 
 static int
@@ -297,7 +270,7 @@ main(int argc, char **argv)
 		if (!foreground)
 			snmp_enable_syslog_ident(APP_NAME, LOG_DAEMON);
 	}
-	dp_log_set_sink(log_to_netsnmp, NULL);
+	dp_log_set_sink(dp_conf_log_sink, NULL);	/* one log: -L */
 	dp_log_set_level(DP_LOG_DEBUG);	/* Net-SNMP's -L filters */
 
 	/* A subagent that never blocks on signals or persistent files. */

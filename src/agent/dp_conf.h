@@ -1,0 +1,23 @@
+/*
+ * dp_conf: what dpagentd and the in-master module dpagent.so share of
+ * their Net-SNMP plumbing: the core's log sink and numeric tokens.
+ */
+#ifndef DP_CONF_H
+#define DP_CONF_H
+
+#include <stdbool.h>
+
+/* Limits of the tokens both read. */
+#define DP_CONF_BUSY_MAX_MS	60000
+#define DP_CONF_BACKLOG_MAX	100000000
+
+/* A dp_log sink writing through snmp_log(), so that there is one log;
+ * arg is a prefix (const char *) or NULL. */
+void	dp_conf_log_sink(int prio, const char *msg, void *arg);
+
+/* "N" with min <= N <= max into *out; otherwise config_perror() says
+ * "what: from min to max" and false is returned. */
+bool	dp_conf_number(const char *line, long min, long max, const char *what,
+	    long *out);
+
+#endif
