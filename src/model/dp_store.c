@@ -328,6 +328,36 @@ exec_sql(struct dp_store *st, const char *sql, const char *what)
 	return 0;
 }
 
+/* Ends the transaction in progress, if any, keeping the error message
+ * that says why. */
+static void
+rollback(struct dp_store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A write with one integer parameter; *changed (if not NULL) gets the
+ * number of rows it changed. */
+static int
+run_int(struct dp_store *st, enum stmt_id id, int64_t v, uint64_t *changed,
+    const char *what)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, v);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, what);
+	if (changed != NULL)
+		*changed = (uint64_t)sqlite3_changes(st->db);
+	return 0;
+}
+
 static int
 run_simple(struct dp_store *st, enum stmt_id id, const char *what)
 {
@@ -1047,8 +1077,7 @@ dp_store_import_end(struct dp_store *st, bool commit,
 
 rollback:
 	/* Keep the first error message: it says why we roll back. */
-	if (sqlite3_get_autocommit(st->db) == 0)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	rollback(st);
 	st->importing = false;
 	return commit ? -1 : 0;
 }
@@ -1078,8 +1107,7 @@ dp_store_write_end(struct dp_store *st, bool commit)
 		if (run_simple(st, S_COMMIT, "committing a write") == 0)
 			return 0;
 	}
-	if (sqlite3_get_autocommit(st->db) == 0)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	rollback(st);
 	return commit ? -1 : 0;
 }
 
@@ -1195,16 +1223,8 @@ dp_store_undo_isv_string(struct dp_store *st, uint32_t sidx, uint32_t pidx,
 int
 dp_store_undo_refresh(struct dp_store *st, int64_t outbox_id)
 {
-	sqlite3_stmt *s = stmt_get(st, S_OUTBOX_DELETE);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, outbox_id);
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "withdrawing a "
-	    "queued write");
+	return run_int(st, S_OUTBOX_DELETE, outbox_id, NULL,
+	    "withdrawing a queued write");
 }
 
 int
@@ -1276,8 +1296,7 @@ dp_store_ack(struct dp_store *st, const int64_t *ids, size_t n,
 		goto fail;
 	return 0;
 fail:
-	if (sqlite3_get_autocommit(st->db) == 0)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	rollback(st);
 	return -1;
 }
 
@@ -1288,40 +1307,17 @@ dp_store_prune(struct dp_store *st, int64_t now_ms, int64_t retention_s,
     uint64_t *events, uint64_t *writes)
 {
 	int64_t before = now_ms - retention_s * 1000;
-	sqlite3_stmt *s;
-	int rc;
 
 	if (run_simple(st, S_BEGIN, "starting the prune") != 0)
 		return -1;
-	if ((s = stmt_get(st, S_PRUNE_EVENTS)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, before);
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc != SQLITE_DONE) {
-		store_sqlfail(st, "pruning events");
-		goto fail;
+	if (run_int(st, S_PRUNE_EVENTS, before, events, "pruning events") != 0 ||
+	    run_int(st, S_PRUNE_WRITES, before, writes,
+	    "pruning acknowledged writes") != 0 ||
+	    run_simple(st, S_COMMIT, "committing the prune") != 0) {
+		rollback(st);
+		return -1;
 	}
-	if (events != NULL)
-		*events = (uint64_t)sqlite3_changes(st->db);
-	if ((s = stmt_get(st, S_PRUNE_WRITES)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, before);
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc != SQLITE_DONE) {
-		store_sqlfail(st, "pruning acknowledged writes");
-		goto fail;
-	}
-	if (writes != NULL)
-		*writes = (uint64_t)sqlite3_changes(st->db);
-	if (run_simple(st, S_COMMIT, "committing the prune") != 0)
-		goto fail;
 	return 0;
-fail:
-	if (sqlite3_get_autocommit(st->db) == 0)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
 }
 
 int
