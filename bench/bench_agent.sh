@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Measures dpagentd through a private Net-SNMP master, and optionally the
-# conventional container subagent of ../shared/anchors in the same run:
+# Measures dpagent in both modes -- dpagentd, an AgentX subagent of a private
+# Net-SNMP master, and dpagent.so loaded into that master with dlmod
+# (in-master) -- and the conventional anchors of ../shared/anchors in the
+# same run: the container subagent and the same container loaded into snmpd.
 #
 #   bench/bench_agent.sh [BUILD_DIR] [ROWS...]   (default 10000 100000 1000000)
 #
 # For each size it imports a generated export (gen_export) into
 # BENCH_DIR/dp-ROWS.db (kept and reused by later runs), starts snmpd
-# (udp:127.0.0.1:PORT, master agentx, a private AgentX socket) and dpagentd,
-# and measures
-#   - start-up: exec of dpagentd until GET dpRowCount.0 answers through the
-#     master (median of STARTS, default 3, restarts)
+# (udp:127.0.0.1:PORT, master agentx, a private AgentX socket) with
+# dpagentd, or with "dlmod dpagent dpagent.so", and measures
+#   - start-up: exec of dpagentd (in-master: of snmpd) until GET
+#     dpRowCount.0 answers (median of STARTS, default 3, restarts)
 #   - snmpbulkwalk -v2c -On -Cr25 of one column (dpStatus): s, varbinds/s
 #   - the same of the whole dpTable (every readable column, asked of
 #     dpagentd: 20 x ROWS varbinds today), ROWS <= FULL_MAX
@@ -18,9 +20,12 @@
 #   - GET and GETNEXT latency (dplat, one process, LAT_COUNT requests after
 #     20 warm-ups, the columns in turn) at rows 0, ROWS/2 and ROWS-1, and
 #     GET at random rows (like the anchors' GET series)
-#   - dpagentd's VmHWM after the walks and after the latency series
+#   - dpagentd's VmHWM after the walks and after the latency series; in-master:
+#     snmpd's VmHWM, less that of the same snmpd without the module (walked
+#     over its own system group) = what the module adds
 # then, unless ANCHORS=0, runs the anchors' measure.sh on the container
-# subagent for the same sizes up to ANCHOR_MAX, and prints ratios.
+# subagent (up to ANCHOR_MAX) and on the in-master container (dlmod, up to
+# ANCHOR_DLMOD_MAX) for the same sizes, and prints ratios.
 #
 # Environment:
 #   BUILD       build directory with dpctl, dpagentd, bench/gen_export and
@@ -31,9 +36,12 @@
 #               logs, the anchors' copy and their raw results
 #   PIN_CPU     a CPU number: snmpd, dpagentd and every client run under
 #               taskset -c PIN_CPU (default: the scheduler's placement)
-#   ANCHORS     1 (default) or 0;  ANCHOR_MAX (default 100000)
+#   MODES       "subagent dlmod" (default), or one of them
+#   ANCHORS     1 (default) or 0;  ANCHOR_MAX (default 100000, the container
+#               subagent), ANCHOR_DLMOD_MAX (default 1000000, in-master)
 #   ANCHOR_SRC  the anchors to copy (default ../../shared/anchors)
-#   FULL_MAX    largest ROWS for the full-table walks (default 100000)
+#   FULL_MAX    largest ROWS for the full-table walks through AgentX (default
+#               100000); FULL_MAX_DLMOD the same in-master (default 1000000)
 #   STARTS=3 LAT_COUNT=1000 LAT_REPEAT=3 (latency series, medians of p50
 #   and p99 reported) WALK_TIMEOUT=3600 FORMAT=json (of the export)
 #   BENCH_PORT  first UDP port to try (default 18161; busy ones are skipped)
@@ -50,15 +58,20 @@ if [ $# -ge 1 ] && [ -d "$1" ]; then
 	shift
 fi
 BUILD=${BUILD:-$here/../build}
+BUILD=$(cd "$BUILD" && pwd)	# dlmod wants an absolute path
 DPCTL=${DPCTL:-$BUILD/dpctl}
 DPAGENTD=${DPAGENTD:-$BUILD/dpagentd}
 GEN_EXPORT=${GEN_EXPORT:-$BUILD/bench/gen_export}
 DPLAT=${DPLAT:-$BUILD/bench/dplat}
+DLMOD_SO=${DLMOD_SO:-$BUILD/dpagent.so}
+MODES=${MODES:-subagent dlmod}
 BENCH_DIR=${BENCH_DIR:-/tmp/dpagent-bench}
 ANCHORS=${ANCHORS:-1}
 ANCHOR_MAX=${ANCHOR_MAX:-100000}
+ANCHOR_DLMOD_MAX=${ANCHOR_DLMOD_MAX:-1000000}
 ANCHOR_SRC=${ANCHOR_SRC:-$here/../../shared/anchors}
 FULL_MAX=${FULL_MAX:-100000}
+FULL_MAX_DLMOD=${FULL_MAX_DLMOD:-1000000}
 STARTS=${STARTS:-3}
 LAT_COUNT=${LAT_COUNT:-1000}
 LAT_REPEAT=${LAT_REPEAT:-3}
@@ -76,9 +89,18 @@ for n in "$@"; do
 	esac
 	[ "$n" -ge 3 ] || { echo "$0: ROWS must be at least 3" >&2; exit 2; }
 done
-for p in "$DPCTL" "$DPAGENTD" "$GEN_EXPORT" "$DPLAT"; do
-	[ -x "$p" ] || { echo "$0: no $p (build dpctl dpagentd gen_export dplat first)" >&2; exit 2; }
+for m in $MODES; do
+	case $m in
+	subagent | dlmod) ;;
+	*) echo "$0: MODES: subagent and/or dlmod, not '$m'" >&2; exit 2 ;;
+	esac
 done
+for p in "$DPCTL" "$DPAGENTD" "$GEN_EXPORT" "$DPLAT"; do
+	[ -x "$p" ] || { echo "$0: no $p (build dpctl dpagentd dpagent gen_export dplat first)" >&2; exit 2; }
+done
+case " $MODES " in
+*" dlmod "*) [ -f "$DLMOD_SO" ] || { echo "$0: no $DLMOD_SO (build the dpagent target)" >&2; exit 2; } ;;
+esac
 for p in snmpd snmpbulkwalk snmpget; do
 	command -v "$p" > /dev/null || { echo "$0: $p not found (apt-get install snmpd snmp)" >&2; exit 2; }
 done
@@ -182,7 +204,7 @@ ensure_db() {
 	echo "rows=$n format=$FORMAT servers=default" > "$db.ok"
 }
 
-start_master() { # sets SNMPD_PID PORT DIR
+start_master() { # [extra snmpd.conf lines]; sets SNMPD_PID PORT DIR
 	DIR=$(mktemp -d "$RUN/stack.XXXXXX")
 	PORT=$(free_port "$BENCH_PORT")
 	mkdir -p "$DIR/persist"
@@ -193,6 +215,7 @@ start_master() { # sets SNMPD_PID PORT DIR
 	agentXPerms 0600 0700
 	dontLogTCPWrappersConnects yes
 	rocommunity $COMMUNITY 127.0.0.1
+	${1:-}
 	EOF
 	# -I -smux: no SMUX listener on TCP 199 (not ours to take)
 	SNMP_PERSISTENT_DIR=$DIR/persist "${TS[@]}" snmpd -f -Lf "$DIR/snmpd.log" \
@@ -211,20 +234,41 @@ start_master() { # sets SNMPD_PID PORT DIR
 	exit 1
 }
 
-# Starts dpagentd; sets AGENT_PID and START_S (exec to first answer).
+# Starts dpagentd (MODE subagent: snmpd must run) or snmpd with dpagent.so
+# (MODE dlmod: a running snmpd is stopped first); sets AGENT_PID (the
+# process that runs our code) and START_S (exec to first answer).
 start_agent() {
-	local db=$1 t0 out
+	local db=$1 t0 out log
 	t0=$(now)
-	"${TS[@]}" "$DPAGENTD" -f --db "$db" -x "$DIR/agentx.sock" \
-	    -Lf "$DIR/dpagentd.log" &
-	AGENT_PID=$!
+	if [ "$MODE" = dlmod ]; then
+		stop_pid "$SNMPD_PID"; SNMPD_PID=""
+		start_master "dlmod dpagent $DLMOD_SO
+	dpagentDatabase $db"
+		AGENT_PID=$SNMPD_PID
+		log=$DIR/snmpd.log
+	else
+		"${TS[@]}" "$DPAGENTD" -f --db "$db" -x "$DIR/agentx.sock" \
+		    -Lf "$DIR/dpagentd.log" &
+		AGENT_PID=$!
+		log=$DIR/dpagentd.log
+	fi
 	if ! out=$("${TS[@]}" "$DPLAT" -p "$PORT" -t 0.2 -i 2 -W 60 -T "$t0" \
 	    -m wait "$ROWCOUNT"); then
-		tail -5 "$DIR/dpagentd.log" >&2
-		echo "$0: dpagentd did not answer within 60 s" >&2
+		tail -5 "$log" >&2
+		echo "$0: $MODE did not answer within 60 s" >&2
 		exit 1
 	fi
 	START_S=$(field ready_s "$out")
+}
+
+# snmpd without the module, walked over its system group: its VmHWM is
+# subtracted from the in-master snmpd's to give what dpagent.so adds.
+plain_snmpd() { # sets PLAIN_MB
+	start_master
+	"${TS[@]}" snmpbulkwalk -v2c -c "$COMMUNITY" -On -Cr25 -t 5 -r 0 \
+	    "127.0.0.1:$PORT" .1.3.6.1.2.1.1 > /dev/null
+	PLAIN_MB=$(hwm_mb "$SNMPD_PID")
+	stop_pid "$SNMPD_PID"; SNMPD_PID=""
 }
 
 # snmpbulkwalk -Cr25 of OID; expects EXPECT varbinds; sets W_S W_N W_OK
@@ -276,47 +320,56 @@ lat() { # mode file [prefix]: medians of p50 and p99 over LAT_REPEAT series
 	LAT_P99=$(median <<< "$p99s")
 }
 
-bench_dpagentd() {
-	local n=$1 db=$BENCH_DIR/dp-$1.db starts="" i pos row prev out
+# Metrics of mode MODE are stored with the prefix P (s_ subagent, m_ in-master).
+mput() { put "$1" "$P$2" "$3"; }
+bench_dpagentd() { # ROWS MODE
+	local n=$1 db=$BENCH_DIR/dp-$1.db starts="" i pos row prev out full_max
+	MODE=$2
+	case $MODE in subagent) P=s_ full_max=$FULL_MAX ;; dlmod) P=m_ full_max=$FULL_MAX_DLMOD ;; esac
 	ensure_db "$n"
-	start_master
-	say "N=$n: snmpd pid $SNMPD_PID on 127.0.0.1:$PORT; $PLACEMENT"
+	[ "$MODE" = dlmod ] || start_master
 	for i in $(seq "$STARTS"); do
 		start_agent "$db"
 		starts="$starts $START_S"
-		if [ "$i" -lt "$STARTS" ]; then stop_pid "$AGENT_PID"; AGENT_PID=""; fi
+		if [ "$i" -lt "$STARTS" ] && [ "$MODE" = subagent ]; then
+			stop_pid "$AGENT_PID"; AGENT_PID=""
+		fi
 	done
-	put "$n" start_s "$(median <<< "$starts")"
+	say "N=$n, $MODE: snmpd pid $SNMPD_PID on 127.0.0.1:$PORT; $PLACEMENT"
+	mput "$n" start_s "$(median <<< "$starts")"
 	[ "$NCOLS" -gt 0 ] || discover_columns
-	say "N=$n: start-up to first answer:$starts s"
+	say "N=$n, $MODE: start-up to first answer:$starts s"
 
 	walk "$ENTRY.$STATUS_COL" "$n"
-	put "$n" col_walk_s "$W_S"; put "$n" col_vbps "$(fdiv "$W_N" "$W_S")"
-	put "$n" col_check "$W_OK"; put "$n" col_sub_us "$W_SUB_US"
-	say "N=$n: one-column walk $W_S s, $W_N varbinds, $W_OK"
+	mput "$n" col_walk_s "$W_S"; mput "$n" col_vbps "$(fdiv "$W_N" "$W_S")"
+	mput "$n" col_check "$W_OK"; mput "$n" col_sub_us "$W_SUB_US"
+	say "N=$n, $MODE: one-column walk $W_S s, $W_N varbinds, $W_OK"
 	# Row r's index (S.P) is line r+1 of the column walk.
 	sed -n "s/^${ENTRY//./\\.}\\.$STATUS_COL\\.\\([0-9]*\\.[0-9]*\\) .*/\\1/p" \
 	    "$RUN/walk.out" > "$RUN/index.txt"
 	[ "$(wc -l < "$RUN/index.txt")" = "$n" ] ||
 	    { echo "$0: the dpStatus walk did not give $n indexes" >&2; exit 1; }
 
-	if [ "$n" -le "$FULL_MAX" ]; then
+	if [ "$n" -le "$full_max" ]; then
 		walk "$ENTRY" $((n * NCOLS))
-		put "$n" full_walk_s "$W_S"; put "$n" full_vbps "$(fdiv "$W_N" "$W_S")"
-		put "$n" full_check "$W_OK"; put "$n" full_sub_us "$W_SUB_US"
-		say "N=$n: full dpTable walk $W_S s, $W_N varbinds, $W_OK"
+		mput "$n" full_walk_s "$W_S"; mput "$n" full_vbps "$(fdiv "$W_N" "$W_S")"
+		mput "$n" full_check "$W_OK"; mput "$n" full_sub_us "$W_SUB_US"
+		say "N=$n, $MODE: full dpTable walk $W_S s, $W_N varbinds, $W_OK"
 		for c in $COLS; do echo "$ENTRY.$c"; done > "$RUN/columns.txt"
 		out=$("${TS[@]}" "$DPLAT" -p "$PORT" -t 30 -R 25 -m table -f "$RUN/columns.txt")
-		put "$n" table_s "$(field seconds "$out")"
-		put "$n" table_rowsps "$(field rowsps "$out")"
+		mput "$n" table_s "$(field seconds "$out")"
+		mput "$n" table_rowsps "$(field rowsps "$out")"
 		if [ "$(field varbinds "$out")" = $((n * NCOLS)) ]; then
-			put "$n" table_check ok
+			mput "$n" table_check ok
 		else
-			put "$n" table_check "FAILED($(field varbinds "$out"))"
+			mput "$n" table_check "FAILED($(field varbinds "$out"))"
 		fi
-		say "N=$n: snmptable-style GETBULK: $out"
+		say "N=$n, $MODE: snmptable-style GETBULK: $out"
 	fi
-	put "$n" hwm_walk_mb "$(hwm_mb "$AGENT_PID")"
+	mput "$n" hwm_walk_mb "$(hwm_mb "$AGENT_PID")"
+	if [ "$MODE" = dlmod ]; then
+		mput "$n" added_walk_mb "$(fsub "$(hwm_mb "$AGENT_PID")" "$PLAIN_MB")"
+	fi
 
 	# Latency: the columns of row r in turn; GETNEXT asks for the
 	# instance before row r (row 0: the bare column), so every answer is
@@ -331,20 +384,25 @@ bench_dpagentd() {
 		for c in $COLS; do echo "$ENTRY.$c.$row"; done > "$RUN/get-$pos.txt"
 		for c in $COLS; do echo "$ENTRY.$c$prev"; done > "$RUN/next-$pos.txt"
 		lat get "$RUN/get-$pos.txt"
-		put "$n" "get_${pos}_p50" "$LAT_P50"; put "$n" "get_${pos}_p99" "$LAT_P99"
+		mput "$n" "get_${pos}_p50" "$LAT_P50"; mput "$n" "get_${pos}_p99" "$LAT_P99"
 		lat getnext "$RUN/next-$pos.txt" "$ENTRY"
-		put "$n" "next_${pos}_p50" "$LAT_P50"; put "$n" "next_${pos}_p99" "$LAT_P99"
+		mput "$n" "next_${pos}_p50" "$LAT_P50"; mput "$n" "next_${pos}_p99" "$LAT_P99"
 	done
 	# Random rows (fixed seed), columns in turn, as the anchors' GET series.
 	awk -v e="$ENTRY" -v n="$n" -v k="$LAT_COUNT" -v cols="$COLS" \
 	    '{ s[NR - 1] = $0 } END { nc = split(cols, c, " "); srand(4242); for (i = 0; i < k; i++) printf "%s.%d.%s\n", e, c[1 + i % nc], s[int(rand() * n)] }' \
 	    "$RUN/index.txt" > "$RUN/get-random.txt"
 	lat get "$RUN/get-random.txt"
-	put "$n" get_random_p50 "$LAT_P50"; put "$n" get_random_p99 "$LAT_P99"
-	put "$n" hwm_end_mb "$(hwm_mb "$AGENT_PID")"
-	say "N=$n: latencies done; dpagentd VmHWM ${R[$n,hwm_end_mb]} MB"
+	mput "$n" get_random_p50 "$LAT_P50"; mput "$n" get_random_p99 "$LAT_P99"
+	mput "$n" hwm_end_mb "$(hwm_mb "$AGENT_PID")"
+	say "N=$n, $MODE: latencies done; dpagentd VmHWM ${R[$n,${P}hwm_end_mb]} MB"
 
-	stop_pid "$AGENT_PID"; AGENT_PID=""
+	if [ "$MODE" = dlmod ]; then
+		mput "$n" added_end_mb "$(fsub "$(hwm_mb "$AGENT_PID")" "$PLAIN_MB")"
+	else
+		stop_pid "$AGENT_PID"
+	fi
+	AGENT_PID=""
 	stop_pid "$SNMPD_PID"; SNMPD_PID=""
 }
 
@@ -362,35 +420,50 @@ prepare_anchors() {
 		    { cat "$BENCH_DIR/anchors-make.log" >&2; exit 1; }
 	fi
 }
-bench_container() {
-	local n=$1 port rc=0 m v
+# An anchor (container: the subagent; dlmod: the same container inside
+# snmpd) via their harness; its metrics are stored with the prefix PFX.
+bench_anchor() { # ANCHOR ROWS PFX
+	local a=$1 n=$2 pfx=$3 port rc=0 m v cpu
 	port=$(free_port "$BENCH_PORT")
-	say "N=$n: anchors' container subagent (measure.sh, port $port)"
+	say "N=$n: anchor $a (measure.sh, port $port)"
 	# measure.sh cleans up after itself (trap on EXIT); it runs in the
 	# background so that our trap can stop it by its PID.
 	( cd "$ANCHOR_HOME" && exec env RESULTS="$ANCHOR_RAW" REPEAT=1 LAT_REPEAT=1 \
 	    WALK_REPS=25 WALK_TIMEOUT="$WALK_TIMEOUT" BENCH_PORT="$port" \
 	    SNMPD_EXTRA_ARGS="-I -smux" \
 	    BENCH_DATA="$BENCH_DIR/anchor-data" ${PIN_CPU:+PIN_CPU=$PIN_CPU} \
-	    ./measure.sh container "$n" ) > "$RUN/anchor-$n.log" 2>&1 &
+	    ./measure.sh "$a" "$n" ) > "$RUN/anchor-$a-$n.log" 2>&1 &
 	ANCHOR_PID=$!
 	wait "$ANCHOR_PID" || rc=$?
 	ANCHOR_PID=""
-	[ "$rc" = 0 ] || { say "measure.sh failed ($rc):"; tail -5 "$RUN/anchor-$n.log" >&2; }
-	for m in walk25_s walk25_vbps walk25_ok walk25_cpu_sub_s get_p50_ms get_p99_ms next_mid_p99_ms rss_hwm_kb ready_s; do
-		v=$(awk -F '\t' -v n="$n" -v m="$m" '$2 == "container" && $3 == n && $4 == m { v = $6 } END { print v }' "$ANCHOR_RAW" 2> /dev/null || true)
+	[ "$rc" = 0 ] || { say "measure.sh failed ($rc):"; tail -5 "$RUN/anchor-$a-$n.log" >&2; }
+	# CPU per varbind of the process that runs the table's code
+	cpu=walk25_cpu_sub_s
+	[ "$a" = dlmod ] && cpu=walk25_cpu_master_s
+	for m in walk25_s walk25_vbps walk25_ok $cpu get_p50_ms get_p99_ms next_mid_p99_ms rss_hwm_kb ready_s; do
+		v=$(awk -F '\t' -v a="$a" -v n="$n" -v m="$m" '$2 == a && $3 == n && $4 == m { v = $6 } END { print v }' "$ANCHOR_RAW" 2> /dev/null || true)
 		[ "$m" = rss_hwm_kb ] && [ -n "$v" ] && v=$(awk -v k="$v" 'BEGIN { printf "%.1f", k / 1024 }')
-		[ "$m" = walk25_cpu_sub_s ] && [ -n "$v" ] && v=$(awk -v s="$v" -v n="$n" -v c="$NCOLS" 'BEGIN { printf "%.1f", s * 1e6 / (n * c) }')
-		put "$n" "c_$m" "${v:--}"
+		# the anchors' table has 18 columns
+		[ "$m" = "$cpu" ] && [ -n "$v" ] && v=$(awk -v s="$v" -v n="$n" 'BEGIN { printf "%.1f", s * 1e6 / (n * 18) }') && m=cpu_us
+		put "$n" "$pfx$m" "${v:--}"
 	done
 }
 
 say "dpagentd benchmark: rows $*; $PLACEMENT; work dir $BENCH_DIR"
 [ "$ANCHORS" = 1 ] && prepare_anchors
+PLAIN_MB=-
+case " $MODES " in
+*" dlmod "*) plain_snmpd; say "snmpd without the module: VmHWM $PLAIN_MB MB" ;;
+esac
 for n in "$@"; do
-	bench_dpagentd "$n"
-	if [ "$ANCHORS" = 1 ] && [ "$n" -le "$ANCHOR_MAX" ]; then
-		bench_container "$n"
+	for mode in $MODES; do
+		bench_dpagentd "$n" "$mode"
+	done
+	if [ "$ANCHORS" = 1 ] && [ "$n" -le "$ANCHOR_MAX" ] && [ "${MODES#*subagent}" != "$MODES" ]; then
+		bench_anchor container "$n" c_
+	fi
+	if [ "$ANCHORS" = 1 ] && [ "$n" -le "$ANCHOR_DLMOD_MAX" ] && [ "${MODES#*dlmod}" != "$MODES" ]; then
+		bench_anchor dlmod "$n" d_
 	fi
 done
 
@@ -410,61 +483,87 @@ echo "dpagentd $("$DPAGENTD" --version 2> /dev/null | head -1 | sed 's/^dpagentd
 echo "placement: $PLACEMENT"
 echo "master: snmpd $(snmpd -v 2> /dev/null | sed -n 's/^NET-SNMP version: *//p'), AgentX over a unix socket; clients: snmpbulkwalk -v2c -On -Cr25, dplat"
 echo
-echo "$hdr"; echo "$sep"
-row "start-up to first answer, s (median of $STARTS)" start_s
-row "walk dpStatus (1 column), s" col_walk_s
-row "walk dpStatus, varbinds/s" col_vbps
-row "walk dpStatus, dpagentd CPU us/varbind" col_sub_us
-row "walk dpStatus, output check" col_check
-row "walk dpTable ($NCOLS columns), s" full_walk_s
-row "walk dpTable, varbinds/s" full_vbps
-row "walk dpTable, dpagentd CPU us/varbind" full_sub_us
-row "walk dpTable, output check" full_check
-row "GETBULK all $NCOLS columns -Cr25 (snmptable-style), s" table_s
-row "GETBULK all columns, rows/s" table_rowsps
-row "GETBULK all columns, check" table_check
-row "dpagentd VmHWM after walks, MB" hwm_walk_mb
-row "dpagentd VmHWM at the end, MB" hwm_end_mb
-echo
-echo "latency: dplat, one process, $LAT_COUNT requests after 20 warm-ups, one varbind each, the $NCOLS columns in turn; median of $LAT_REPEAT series"
-echo
-echo "$hdr"; echo "$sep"
-for pos in start mid end random; do
-	row "GET $pos p50 ms" "get_${pos}_p50"
-	row "GET $pos p99 ms" "get_${pos}_p99"
-done
-for pos in start mid end; do
-	row "GETNEXT $pos p50 ms" "next_${pos}_p50"
-	row "GETNEXT $pos p99 ms" "next_${pos}_p99"
-done
-if [ "$ANCHORS" = 1 ]; then
-	echo
-	echo "anchors' container subagent (measure.sh container, REPEAT=1 LAT_REPEAT=1 WALK_REPS=25; its whole 18-column table), same placement:"
+for mode in $MODES; do
+	case $mode in
+	subagent) P=s_ who=dpagentd; echo; echo "### dpagentd, AgentX subagent" ;;
+	dlmod) P=m_ who="snmpd with dpagent.so"; echo; echo "### dpagent.so in snmpd (dlmod); snmpd alone: VmHWM $PLAIN_MB MB" ;;
+	esac
 	echo
 	echo "$hdr"; echo "$sep"
-	row "container: walk table -Cr25, s" c_walk25_s
-	row "container: walk varbinds/s" c_walk25_vbps
-	row "container: walk check (1 = ok)" c_walk25_ok
-	row "container: subagent CPU us/varbind" c_walk25_cpu_sub_s
-	row "container: GET random p50 ms" c_get_p50_ms
-	row "container: GET random p99 ms" c_get_p99_ms
-	row "container: GETNEXT mid p99 ms" c_next_mid_p99_ms
-	row "container: VmHWM after walks, MB" c_rss_hwm_kb
-	row "container: ready s (its own definition)" c_ready_s
+	row "start-up to first answer, s (median of $STARTS)" ${P}start_s
+	row "walk dpStatus (1 column), s" ${P}col_walk_s
+	row "walk dpStatus, varbinds/s" ${P}col_vbps
+	row "walk dpStatus, $who CPU us/varbind" ${P}col_sub_us
+	row "walk dpStatus, output check" ${P}col_check
+	row "walk dpTable ($NCOLS columns), s" ${P}full_walk_s
+	row "walk dpTable, varbinds/s" ${P}full_vbps
+	row "walk dpTable, $who CPU us/varbind" ${P}full_sub_us
+	row "walk dpTable, output check" ${P}full_check
+	row "GETBULK all $NCOLS columns -Cr25 (snmptable-style), s" ${P}table_s
+	row "GETBULK all columns, rows/s" ${P}table_rowsps
+	row "GETBULK all columns, check" ${P}table_check
+	row "$who VmHWM after walks, MB" ${P}hwm_walk_mb
+	row "$who VmHWM at the end, MB" ${P}hwm_end_mb
+	if [ "$mode" = dlmod ]; then
+		row "added to snmpd by dpagent.so after walks, MB" ${P}added_walk_mb
+		row "added to snmpd by dpagent.so at the end, MB" ${P}added_end_mb
+	fi
+	echo
+	echo "latency: dplat, one process, $LAT_COUNT requests after 20 warm-ups, one varbind each, the $NCOLS columns in turn; median of $LAT_REPEAT series"
+	echo
+	echo "$hdr"; echo "$sep"
+	for pos in start mid end random; do
+		row "GET $pos p50 ms" "${P}get_${pos}_p50"
+		row "GET $pos p99 ms" "${P}get_${pos}_p99"
+	done
+	for pos in start mid end; do
+		row "GETNEXT $pos p50 ms" "${P}next_${pos}_p50"
+		row "GETNEXT $pos p99 ms" "${P}next_${pos}_p99"
+	done
+done
+anchor_rows() { # PFX label
+	row "$2: walk table -Cr25, s" ${1}walk25_s
+	row "$2: walk varbinds/s" ${1}walk25_vbps
+	row "$2: walk check (1 = ok)" ${1}walk25_ok
+	row "$2: CPU us/varbind (of the process with the table)" ${1}cpu_us
+	row "$2: GET random p50 ms" ${1}get_p50_ms
+	row "$2: GET random p99 ms" ${1}get_p99_ms
+	row "$2: GETNEXT mid p99 ms" ${1}next_mid_p99_ms
+	row "$2: VmHWM after walks, MB" ${1}rss_hwm_kb
+	row "$2: ready s (its own definition)" ${1}ready_s
+}
+ratio_rows() { # our prefix, anchor prefix
+	local n
 	for n in $SIZES; do
-		R[$n,r_col]=$(ratio "$(g "$n" col_vbps)" "$(g "$n" c_walk25_vbps)")
-		R[$n,r_full]=$(ratio "$(g "$n" full_vbps)" "$(g "$n" c_walk25_vbps)")
-		R[$n,r_get]=$(ratio "$(g "$n" get_random_p99)" "$(g "$n" c_get_p99_ms)")
-		R[$n,r_next]=$(ratio "$(g "$n" next_mid_p99)" "$(g "$n" c_next_mid_p99_ms)")
-		R[$n,r_rss]=$(ratio "$(g "$n" hwm_walk_mb)" "$(g "$n" c_rss_hwm_kb)")
+		R[$n,r_col]=$(ratio "$(g "$n" ${1}col_vbps)" "$(g "$n" ${2}walk25_vbps)")
+		R[$n,r_full]=$(ratio "$(g "$n" ${1}full_vbps)" "$(g "$n" ${2}walk25_vbps)")
+		R[$n,r_get]=$(ratio "$(g "$n" ${1}get_random_p99)" "$(g "$n" ${2}get_p99_ms)")
+		R[$n,r_next]=$(ratio "$(g "$n" ${1}next_mid_p99)" "$(g "$n" ${2}next_mid_p99_ms)")
+		R[$n,r_rss]=$(ratio "$(g "$n" ${1}hwm_walk_mb)" "$(g "$n" ${2}rss_hwm_kb)")
 	done
 	echo
-	echo "ratios dpagentd / container (walks: varbinds/s, higher is better; latency and memory: lower is better):"
-	echo
 	echo "$hdr"; echo "$sep"
-	row "walk vb/s: dpStatus column / container table" r_col
-	row "walk vb/s: dpTable / container table" r_full
+	row "walk vb/s: dpStatus column / anchor table" r_col
+	row "walk vb/s: dpTable / anchor table" r_full
 	row "GET random p99" r_get
 	row "GETNEXT mid p99" r_next
-	row "VmHWM after walks" r_rss
+	row "VmHWM after walks (in-master: whole snmpd)" r_rss
+}
+if [ "$ANCHORS" = 1 ]; then
+	echo
+	echo "### anchors (measure.sh, REPEAT=1 LAT_REPEAT=1 WALK_REPS=25; their whole 18-column table), same placement"
+	echo
+	echo "$hdr"; echo "$sep"
+	case " $MODES " in *" subagent "*) anchor_rows c_ "container subagent" ;; esac
+	case " $MODES " in *" dlmod "*) anchor_rows d_ "container in snmpd (dlmod)" ;; esac
+	case " $MODES " in *" subagent "*)
+		echo
+		echo "ratios dpagentd / container subagent (walks: varbinds/s, higher is better; latency and memory: lower is better):"
+		ratio_rows s_ c_ ;;
+	esac
+	case " $MODES " in *" dlmod "*)
+		echo
+		echo "ratios dpagent.so / container in snmpd, both in-master (same reading):"
+		ratio_rows m_ d_ ;;
+	esac
 fi

@@ -36,6 +36,7 @@
 #include "agent/dp_notify.h"
 #include "model/dp_store.h"
 #include "util/dp_log.h"
+#include "util/dp_priv.h"
 
 #define DEFAULT_DB		"/var/lib/dpagent/dpagent.db"
 /* A request waits at most this long for a busy database: snmpd's single
@@ -129,6 +130,8 @@ on_config_read(int major, int minor, void *server_arg, void *client_arg)
 	if (mod.agent == NULL)
 		return 0;
 	stop_serving();
+	/* snmpd's own AgentX socket is snmpd's business (agentXPerms). */
+	dp_check_path_perms(db, "database");
 	if ((mod.store = dp_store_open(db, 0, mod.busy_ms, err,
 	    sizeof(err))) == NULL) {
 		dp_err("%s; DISTRIBUTION-POINT-MIB answers genErr", err);

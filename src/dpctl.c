@@ -73,14 +73,10 @@ static struct dp_store *
 open_store(const char *path, int flags)
 {
 	struct dp_store *st;
-	struct stat sb;
 	char err[600];
 
-	if (!(flags & DP_STORE_CREATE) && stat(path, &sb) != 0) {
-		dp_err("%s: %s (create it with 'dpctl --db %s init')", path,
-		    strerror(errno), path);
-		return NULL;
-	}
+	/* The store's message names the file and the problem (missing,
+	 * unreadable, a directory, damaged, a newer schema). */
 	st = dp_store_open(path, flags, DPCTL_BUSY_MS, err, sizeof(err));
 	if (st == NULL)
 		dp_err("%s", err);

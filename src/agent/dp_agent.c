@@ -60,6 +60,7 @@ struct found {
 	bool		valid;
 	enum part_id	part;
 	bool		exact;
+	enum dp_field	field;			/* P_ROWS, !exact: read ahead */
 	int64_t		key[DP_INDEX_MAX];	/* what was asked */
 	int		rc;			/* 1 found, 0 none, -1 error */
 	int64_t		idx[DP_INDEX_MAX];	/* what was found */
@@ -76,9 +77,14 @@ struct found {
  * dpTable rows read ahead for GETNEXT.  A walk asks for the row after the
  * one it just got, one AgentX round trip each; reading DP_AHEAD rows in
  * one statement execution and serving the next ones from here costs a
- * fraction of a seek per row.  The rows are the next ones after `from`
- * as the model held them at most DP_AHEAD_TTL_MS ago (an import is
- * served within that), and are dropped at every SET.
+ * fraction of a seek per row.  A walk goes column by column, so there is
+ * one window per column, and it holds the key and that column's value
+ * only: decoding whole rows to serve one column was half of snmpd's
+ * instructions in an in-master walk (callgrind).  A request of several
+ * columns (snmptable, a GETBULK of a row) reads whole rows into a window
+ * of its own, one read for all its columns.  The rows are the next
+ * ones after `from` as the model held them at most DP_AHEAD_TTL_MS ago
+ * (an import is served within that); every SET drops them.
  */
 #define DP_AHEAD	32
 #define DP_AHEAD_TTL_MS	100
@@ -94,7 +100,9 @@ struct ahead {
 struct dp_agent {
 	struct dp_store			*st;
 	struct dp_setter		*set;
-	struct ahead			 ahead;
+	/* [0] whole rows, for requests of several columns; [1 + f] field f */
+	struct ahead			 ahead[1 + DP_FIELD_COUNT];
+	bool				 whole_rows;	/* this request's */
 	netsnmp_handler_registration	*reg;
 	struct found			 last;
 	int64_t				 now_ms;
@@ -108,13 +116,14 @@ key_cmp(const int64_t a[DP_INDEX_MAX], int64_t s, int64_t p)
 	return a[1] < p ? -1 : a[1] > p;
 }
 
-/* The first row strictly after key, from the rows read ahead when they
- * cover it, else from a new read.  1 found, 0 none, -1 error. */
+/* The first row strictly after key with field f, from the rows read
+ * ahead when they cover it, else from a new read.  1 found, 0 none, -1
+ * error. */
 static int
-row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
-    const struct dp_row **out)
+row_after(struct dp_agent *ag, enum dp_field f,
+    const int64_t key[DP_INDEX_MAX], const struct dp_row **out)
 {
-	struct ahead *a = &ag->ahead;
+	struct ahead *a = &ag->ahead[1 + f];
 
 	if (a->valid && ag->now_ms - a->read_ms < DP_AHEAD_TTL_MS &&
 	    key_cmp(key, a->from[0], a->from[1]) >= 0) {
@@ -129,7 +138,8 @@ row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
 			return 0;	/* the table ended there */
 	}
 	a->valid = false;
-	a->n = dp_store_rows_next(ag->st, key[0], key[1], a->rows, DP_AHEAD);
+	a->n = dp_store_rows_next(ag->st, f, key[0], key[1], a->rows,
+	    DP_AHEAD);
 	if (a->n < 0)
 		return -1;
 	a->valid = true;
@@ -142,15 +152,26 @@ row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
 	return 1;
 }
 
+static void
+drop_ahead(struct dp_agent *ag)
+{
+	for (int i = 0; i < 1 + DP_FIELD_COUNT; i++)
+		ag->ahead[i].valid = false;
+}
+
+/* The instance of part at key (exact) or after it, for column col. */
 static int
-fetch(struct dp_agent *ag, enum part_id part, bool exact,
+fetch(struct dp_agent *ag, enum part_id part, bool exact, unsigned col,
     const int64_t key[DP_INDEX_MAX])
 {
 	struct found *f = &ag->last;
+	enum dp_field field = DP_FIELD_ALL;
 	int rc = -1;
 
+	if (part == P_ROWS && !exact && !ag->whole_rows)
+		field = dp_value_row_field(col);
 	if (f->valid && f->part == part && f->exact == exact &&
-	    f->key[0] == key[0] && f->key[1] == key[1])
+	    f->field == field && f->key[0] == key[0] && f->key[1] == key[1])
 		return f->rc;
 	f->valid = false;
 	if (ag->st == NULL)
@@ -179,7 +200,8 @@ fetch(struct dp_agent *ag, enum part_id part, bool exact,
 	case P_ROWS:
 		f->row = &f->u.row;
 		rc = exact ? dp_store_row_get(ag->st, (uint32_t)key[0],
-		    (uint32_t)key[1], &f->u.row) : row_after(ag, key, &f->row);
+		    (uint32_t)key[1], &f->u.row) :
+		    row_after(ag, field, key, &f->row);
 		f->idx[0] = f->row->server_idx;
 		f->idx[1] = f->row->package_idx;
 		break;
@@ -194,6 +216,7 @@ fetch(struct dp_agent *ag, enum part_id part, bool exact,
 	f->valid = true;
 	f->part = part;
 	f->exact = exact;
+	f->field = field;
 	f->key[0] = key[0];
 	f->key[1] = key[1];
 	f->rc = rc;
@@ -271,7 +294,7 @@ answer_get(struct dp_agent *ag, netsnmp_agent_request_info *reqinfo,
 	case DP_GET_OK:
 		break;
 	}
-	rc = fetch(ag, (enum part_id)pi, true, key);
+	rc = fetch(ag, (enum part_id)pi, true, col, key);
 	if (rc < 0) {
 		netsnmp_set_request_error(reqinfo, r, SNMP_ERR_GENERR);
 		return;
@@ -340,7 +363,8 @@ answer_next(struct dp_agent *ag, netsnmp_agent_request_info *reqinfo,
 			oid name[MAX_OID_LEN], prefix[MAX_OID_LEN];
 			struct dp_value v;
 			size_t plen, nlen;
-			int rc = fetch(ag, (enum part_id)pi, false, after);
+			int rc = fetch(ag, (enum part_id)pi, false, col,
+			    after);
 
 			if (rc < 0) {
 				netsnmp_set_request_error(reqinfo, r,
@@ -370,15 +394,19 @@ dp_agent_handle(struct dp_agent *ag, netsnmp_agent_request_info *reqinfo,
     netsnmp_request_info *requests)
 {
 	netsnmp_request_info *r;
+	int n = 0;
 
 	ag->last.valid = false;
 	ag->now_ms = dp_now_ms();
 	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT) {
 		/* A SET phase: all its varbinds together (one transaction). */
-		ag->ahead.valid = false;
+		drop_ahead(ag);
 		dp_set_handle(ag->set, ag->st, reqinfo, requests);
 		return;
 	}
+	for (r = requests; r != NULL && n < 2; r = r->next)
+		n += !r->processed;
+	ag->whole_rows = n > 1;
 	for (r = requests; r != NULL; r = r->next) {
 		if (r->processed)
 			continue;
@@ -455,7 +483,7 @@ dp_agent_set_store(struct dp_agent *ag, struct dp_store *st)
 {
 	ag->st = st;
 	ag->last.valid = false;
-	ag->ahead.valid = false;
+	drop_ahead(ag);
 }
 
 void

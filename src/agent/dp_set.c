@@ -241,19 +241,28 @@ check_value(const netsnmp_variable_list *vb, unsigned col)
 	return SNMP_ERR_NOERROR;
 }
 
+int
+dp_set_check(const netsnmp_variable_list *vb)
+{
+	unsigned col;
+	uint32_t sidx, pidx;
+	int err;
+
+	err = parse_target(vb, &col, &sidx, &pidx);
+	if (err == SNMP_ERR_NOERROR)
+		err = check_value(vb, col);
+	return err;
+}
+
 static void
 reserve1(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	for (netsnmp_request_info *r = requests; r != NULL; r = r->next) {
-		unsigned col;
-		uint32_t sidx, pidx;
 		int err;
 
 		if (r->processed)
 			continue;
-		err = parse_target(r->requestvb, &col, &sidx, &pidx);
-		if (err == SNMP_ERR_NOERROR)
-			err = check_value(r->requestvb, col);
+		err = dp_set_check(r->requestvb);
 		if (err != SNMP_ERR_NOERROR) {
 			netsnmp_set_request_error(reqinfo, r, err);
 			return;

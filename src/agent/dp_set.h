@@ -37,6 +37,13 @@ void	dp_set_handle(struct dp_setter *set, struct dp_store *st,
 	    netsnmp_agent_request_info *reqinfo,
 	    netsnmp_request_info *requests);
 
+/*
+ * RESERVE1's checks of one varbind, those that need no database: that it
+ * names a writable instance, and its type, length and value.  Returns
+ * SNMP_ERR_NOERROR or the SNMP error to answer (the fuzzer calls it).
+ */
+int	dp_set_check(const netsnmp_variable_list *vb);
+
 /* Unfinished SETs kept (tests and logs). */
 int	dp_set_pending(const struct dp_setter *set);
 /* Forgets SETs older than DP_SET_EXPIRE_MS at now_ms. */

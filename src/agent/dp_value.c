@@ -82,6 +82,39 @@ dp_value_time_text(struct dp_value *v, const char *text)
 	dp_value_string(v, v->dt, dp_time_to_dateandtime(&t, v->dt));
 }
 
+enum dp_field
+dp_value_row_field(unsigned col)
+{
+	static const enum dp_field field[DP_COL_LAST + 1] = {
+		[DP_COL_BITS_ENABLED] = DP_FIELD_BITS_ENABLED,
+		[DP_COL_IS_PEER_DP] = DP_FIELD_IS_PEER_DP,
+		[DP_COL_IS_PROTECTED] = DP_FIELD_IS_PROTECTED,
+		[DP_COL_ISV_DATA] = DP_FIELD_ISV_DATA,
+		[DP_COL_ISV_DATA_SIZE] = DP_FIELD_ISV_DATA_SIZE,
+		[DP_COL_ISV_STRING] = DP_FIELD_ISV_STRING,
+		[DP_COL_LAST_REFRESH_TIME] = DP_FIELD_LAST_REFRESH_TIME,
+		[DP_COL_OBJECT_TYPE_ID] = DP_FIELD_OBJECT_TYPE_ID,
+		[DP_COL_PACKAGE_ID] = DP_FIELD_PACKAGE_ID,
+		[DP_COL_PACKAGE_TYPE] = DP_FIELD_PACKAGE_TYPE,
+		[DP_COL_REFRESH_NOW] = DP_FIELD_REFRESH_NOW,
+		[DP_COL_RESOURCE_TYPE] = DP_FIELD_RESOURCE_TYPE,
+		[DP_COL_SECURE_OBJECT_ID] = DP_FIELD_SECURE_OBJECT_ID,
+		[DP_COL_SERVER_NAL_PATH] = DP_FIELD_SERVER_NAL_PATH,
+		[DP_COL_SITE_CODE] = DP_FIELD_SITE_CODE,
+		[DP_COL_SITE_NAME] = DP_FIELD_SITE_NAME,
+		[DP_COL_SOURCE_SITE] = DP_FIELD_SOURCE_SITE,
+		[DP_COL_STATUS] = DP_FIELD_STATUS,
+		[DP_COL_REFRESH_PENDING] = DP_FIELD_REFRESH_PENDING,
+		[DP_COL_ISV_STRING_PENDING] = DP_FIELD_ISV_STRING_PENDING,
+	};
+
+	/* The accessible-for-notify columns are 0 here: never read. */
+	if (col == 0 || col > DP_COL_LAST || (col >= DP_COL_PREVIOUS_STATUS &&
+	    col <= DP_COL_STATUS_EVENT_SEQ))
+		return DP_FIELD_ALL;
+	return field[col];
+}
+
 int
 dp_value_row(const struct dp_row *r, unsigned col, struct dp_value *v)
 {

@@ -24,6 +24,9 @@ struct dp_value {
 };
 
 /* Encoders: 0 on success, -1 for a column the part does not serve. */
+/* The field of struct dp_row that column col of dpTable shows
+ * (DP_FIELD_ALL when it is not a column). */
+enum dp_field dp_value_row_field(unsigned col);
 int	dp_value_row(const struct dp_row *r, unsigned col, struct dp_value *v);
 int	dp_value_server(const struct dp_server *s, unsigned col,
 	    struct dp_value *v);

@@ -64,19 +64,26 @@ imp_show(const char *s, size_t n, char *buf, size_t buflen)
 	return buf;
 }
 
+static void imp_vlog(struct imp_file *, int, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 imp_vlog(struct imp_file *f, int prio, int prop, const char *fmt, va_list ap)
 {
-	char	 msg[768], where[160], field[40];
+	char	 msg[768], where[IMP_SHOW_BUF + 64], field[40];
+	char	 pkg[IMP_SHOW_BUF];
 
 	if (f->quiet)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* A PackageID is any UTF-8: control characters in it must not
+	 * reach the log (a newline would forge a line). */
 	if (f->record_no == 0)
 		where[0] = '\0';
 	else if (f->package_id != NULL)
 		snprintf(where, sizeof(where), "record %lu (PackageID %s): ",
-		    f->record_no, f->package_id);
+		    f->record_no, imp_show(f->package_id,
+		    strlen(f->package_id), pkg, sizeof(pkg)));
 	else
 		snprintf(where, sizeof(where), "record %lu: ", f->record_no);
 	if (prop >= 0 && prop < DP_P_COUNT)
@@ -259,6 +266,20 @@ imp_record_end(struct imp_file *f)
 			    "needs the class key PackageID, ServerNALPath "
 			    "and SiteCode");
 	}
+	/*
+	 * ISVDataSize is "the size of the data indicated by ISVData", but
+	 * the ISV that writes ISVData writes ISVDataSize too and ConfigMgr
+	 * checks neither: a mismatch is the ISV's to fix, not a reason to
+	 * refuse the whole import.  Kept as exported, and named.  Only when
+	 * the record has both: a null or "System.Byte[]" keeps the stored
+	 * ISVData, whose length is not known here.
+	 */
+	if (DP_PRESENT(&f->rec, DP_P_ISV_DATA) &&
+	    DP_PRESENT(&f->rec, DP_P_ISV_DATA_SIZE) &&
+	    f->rec.isv_data_size != f->rec.isv_data_len)
+		imp_warn(f, DP_P_ISV_DATA_SIZE, "%" PRIu32 ", but ISVData has "
+		    "%zu octets: stored as exported", f->rec.isv_data_size,
+		    f->rec.isv_data_len);
 	if (f->fn != NULL &&
 	    f->fn(&f->rec, f->name, f->record_no, f->arg) != 0)
 		return -1;
@@ -860,6 +881,7 @@ imp_report_refusal(const char *const *files, size_t cur,
 	struct imp_dup	 d;
 	struct imp_buf	 b;
 	size_t		 i;
+	char		 pkg[IMP_SHOW_BUF];
 
 	if (tx->key[0] == NULL || tx->key[1] == NULL || tx->key[2] == NULL) {
 		dp_err("%s: record %lu: the database refused it: %s",
@@ -879,17 +901,18 @@ imp_report_refusal(const char *const *files, size_t cur,
 			imp_unload(&b);
 		}
 	}
+	imp_show(tx->key[0], strlen(tx->key[0]), pkg, sizeof(pkg));
 	if (d.found == 0)
 		dp_err("%s: record %lu (PackageID %s): the database refused "
-		    "it: %s", files[cur], tx->record_no, tx->key[0], tx->why);
+		    "it: %s", files[cur], tx->record_no, pkg, tx->why);
 	else if (i - 1 == cur)
 		dp_err("%s: record %lu (PackageID %s): same class key "
 		    "(PackageID, ServerNALPath, SiteCode) as record %lu: "
-		    "refused", files[cur], tx->record_no, tx->key[0], d.found);
+		    "refused", files[cur], tx->record_no, pkg, d.found);
 	else
 		dp_err("%s: record %lu (PackageID %s): same class key "
 		    "(PackageID, ServerNALPath, SiteCode) as record %lu of "
-		    "%s: refused", files[cur], tx->record_no, tx->key[0],
+		    "%s: refused", files[cur], tx->record_no, pkg,
 		    d.found, files[i - 1]);
 }
 

@@ -234,6 +234,33 @@ json_record(struct imp_file *f, json_t *obj)
 	return imp_record_end(f);
 }
 
+/*
+ * jansson quotes the text near an error as it found it: a cut or invalid
+ * UTF-8 sequence, or a control character, must not reach a log that is
+ * UTF-8 and line-based (syslog, Net-SNMP's).
+ */
+static const char *
+error_text(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		 i, o = 0, n = strlen(s);
+	bool		 utf8 = dp_utf8_valid(s, n);
+
+	for (i = 0; i < n && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* Parses the object at s[start], which ends at *end (or the text does). */
 static int
 json_element(struct imp_file *f, size_t start, size_t *end)
@@ -242,6 +269,7 @@ json_element(struct imp_file *f, size_t start, size_t *end)
 	json_t		*obj;
 	size_t		 stop;
 	int		 rc;
+	char		 text[JSON_ERROR_TEXT_LENGTH * 4];
 
 	imp_record_begin(f);
 	if (!object_end(f->text, f->len, start, &stop))
@@ -261,8 +289,8 @@ json_element(struct imp_file *f, size_t start, size_t *end)
 			return imp_syntax(f, start + pos, "a string contains "
 			    "\\u0000 (NUL), which no property may hold "
 			    "(record %lu)", f->record_no);
-		return imp_syntax(f, start + pos, "%s (record %lu)", err.text,
-		    f->record_no);
+		return imp_syntax(f, start + pos, "%s (record %lu)",
+		    error_text(err.text, text, sizeof(text)), f->record_no);
 	}
 	rc = json_record(f, obj);
 	json_decref(obj);

@@ -10,6 +10,7 @@
 #include "model/dp_events.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,47 +93,30 @@ dp_events_close(struct dp_events *ev)
 	free(ev);
 }
 
-/* Resets at once: a statement left mid-step holds a read transaction,
- * which freezes data_version and starves checkpoints. */
-static void
-stmt_done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
+/* Up to 8 integer columns of a one-row aggregate. */
+struct ints {
+	int	n;
+	int64_t	v[8];
+};
 
 static void
-copy_text(char *dst, size_t dstsize, sqlite3_stmt *s, int col)
+read_ints(sqlite3_stmt *s, struct ints *out)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
-
-	/* The triggers copy values the import already limited; a longer one
-	 * can only come from plain SQL and is cut rather than overrun. */
-	if (t == NULL)
-		n = 0;
-	if (n >= dstsize)
-		n = dstsize - 1;
-	if (n > 0)
-		memcpy(dst, t, n);
-	dst[n] = '\0';
+	for (int i = 0; i < out->n; i++)
+		out->v[i] = sqlite3_column_int64(s, i);
 }
 
-static uint32_t
-col_u32(sqlite3_stmt *s, int col)
+/* Steps a one-row aggregate: 0, or -1 with what in the message. */
+static int
+aggregate(struct dp_events *ev, sqlite3_stmt *s, struct ints *out,
+    const char *what)
 {
-	sqlite3_int64 v = sqlite3_column_int64(s, col);
+	int rc = dp_store_step_one(ev->st, s, (dp_store_reader)read_ints, out,
+	    what);
 
-	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
-static int32_t
-col_i32(sqlite3_stmt *s, int col)
-{
-	sqlite3_int64 v = sqlite3_column_int64(s, col);
-
-	return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX :
-	    (int32_t)v;
+	if (rc == 0)
+		return dp_store_fail(ev->st, "%s: no row", what);
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -154,14 +138,15 @@ dp_events_next(struct dp_events *ev, int64_t after, struct dp_event *out,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
 		e = &out[(*n)++];
 		e->seq = sqlite3_column_int64(s, 0);
-		e->server_idx = col_u32(s, 1);
-		e->package_idx = col_u32(s, 2);
-		e->status = col_i32(s, 3);
-		e->prev_status = col_i32(s, 4);
+		e->server_idx = dp_store_col_u32(s, 1);
+		e->package_idx = dp_store_col_u32(s, 2);
+		e->status = dp_store_col_i32(s, 3);
+		e->prev_status = dp_store_col_i32(s, 4);
 		e->at_ms = sqlite3_column_int64(s, 5);
-		copy_text(e->package_id, sizeof(e->package_id), s, 6);
-		copy_text(e->server_nal_path, sizeof(e->server_nal_path), s, 7);
-		copy_text(e->site_code, sizeof(e->site_code), s, 8);
+		dp_store_copy_text(e->package_id, sizeof(e->package_id), s, 6);
+		dp_store_copy_text(e->server_nal_path,
+		    sizeof(e->server_nal_path), s, 7);
+		dp_store_copy_text(e->site_code, sizeof(e->site_code), s, 8);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		dp_store_fail(ev->st, "reading the status events after seq "
@@ -171,23 +156,20 @@ dp_events_next(struct dp_events *ev, int64_t after, struct dp_event *out,
 	}
 	rc = 0;
 done:
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	return rc;
 }
 
 int
 dp_events_last_seq(struct dp_events *ev, int64_t *seq)
 {
-	sqlite3_stmt *s = ev->stmt[E_LAST];
-	int rc;
+	struct ints r = { 1, { 0 } };
 
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else
-		rc = dp_store_sqlfail(ev->st, "reading the last status event");
-	stmt_done(s);
-	return rc;
+	if (aggregate(ev, ev->stmt[E_LAST], &r, "reading the last status "
+	    "event") != 0)
+		return -1;
+	*seq = r.v[0];
+	return 0;
 }
 
 static int
@@ -196,8 +178,11 @@ bind_range(struct dp_events *ev, sqlite3_stmt *s, int64_t after,
 {
 	if (sqlite3_bind_int64(s, 1, after) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, upto) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, limit) != SQLITE_OK)
-		return dp_store_sqlfail(ev->st, "binding a status-event range");
+	    sqlite3_bind_int(s, 3, limit) != SQLITE_OK) {
+		dp_store_sqlfail(ev->st, "binding a status-event range");
+		dp_store_stmt_done(s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -205,45 +190,40 @@ int
 dp_events_count(struct dp_events *ev, int64_t after, int64_t upto,
     int limit, struct dp_event_summary *sum, int64_t *reached)
 {
-	sqlite3_stmt *s = ev->stmt[E_COUNT];
+	struct ints r = { 8, { 0 } };
+	char what[96];
 	uint64_t n;
-	int rc = -1;
 
 	if (limit <= 0 || upto <= after) {
 		*reached = upto > after ? after : upto;
 		return 0;
 	}
-	if (bind_range(ev, s, after, upto, limit) != 0)
-		goto done;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		dp_store_fail(ev->st, "counting the status events %" PRId64
-		    "..%" PRId64 ": %s", after + 1, upto,
-		    sqlite3_errmsg(ev->db));
-		goto done;
-	}
-	n = (uint64_t)sqlite3_column_int64(s, 0);
+	snprintf(what, sizeof(what), "counting the status events %" PRId64
+	    "..%" PRId64, after + 1, upto);
+	if (bind_range(ev, ev->stmt[E_COUNT], after, upto, limit) != 0 ||
+	    aggregate(ev, ev->stmt[E_COUNT], &r, what) != 0)
+		return -1;
+	n = (uint64_t)r.v[0];
 	if (n > 0) {
 		if (sum->first_seq == 0)
-			sum->first_seq = sqlite3_column_int64(s, 1);
-		sum->last_seq = sqlite3_column_int64(s, 2);
+			sum->first_seq = r.v[1];
+		sum->last_seq = r.v[2];
 		sum->count += n;
 		for (int b = 0; b < DP_B_COUNT; b++)
-			sum->by_status[b] +=
-			    (uint64_t)sqlite3_column_int64(s, 3 + b);
+			sum->by_status[b] += (uint64_t)r.v[3 + b];
 	}
 	/* Fewer rows than asked for: nothing is left in the range. */
-	*reached = n < (uint64_t)limit ? upto : sqlite3_column_int64(s, 2);
-	rc = 0;
-done:
-	stmt_done(s);
-	return rc;
+	*reached = n < (uint64_t)limit ? upto : r.v[2];
+	return 0;
 }
 
 int
 dp_events_mark(struct dp_events *ev, int64_t after, int64_t upto,
     int64_t summary_seq, int64_t now_ms, int limit, int64_t *reached)
 {
-	sqlite3_stmt *s = ev->stmt[E_MARK_BOUND];
+	struct ints r = { 2, { 0 } };
+	sqlite3_stmt *s;
+	char what[96];
 	int64_t bound;
 	uint64_t n;
 	int rc = -1;
@@ -251,17 +231,13 @@ dp_events_mark(struct dp_events *ev, int64_t after, int64_t upto,
 	*reached = after;
 	if (limit <= 0 || upto <= after)
 		return 0;
-	if (bind_range(ev, s, after, upto, limit) != 0)
-		goto done;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		dp_store_fail(ev->st, "reading the status events %" PRId64
-		    "..%" PRId64 " to mark: %s", after + 1, upto,
-		    sqlite3_errmsg(ev->db));
-		goto done;
-	}
-	n = (uint64_t)sqlite3_column_int64(s, 0);
-	bound = n < (uint64_t)limit ? upto : sqlite3_column_int64(s, 1);
-	stmt_done(s);
+	snprintf(what, sizeof(what), "reading the status events %" PRId64
+	    "..%" PRId64 " to mark", after + 1, upto);
+	if (bind_range(ev, ev->stmt[E_MARK_BOUND], after, upto, limit) != 0 ||
+	    aggregate(ev, ev->stmt[E_MARK_BOUND], &r, what) != 0)
+		return -1;
+	n = (uint64_t)r.v[0];
+	bound = n < (uint64_t)limit ? upto : r.v[1];
 	if (n == 0) {
 		*reached = bound;
 		return 0;
@@ -301,7 +277,6 @@ dp_events_mark(struct dp_events *ev, int64_t after, int64_t upto,
 	}
 restore:
 	sqlite3_busy_timeout(ev->db, ev->busy_ms);
-done:
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	return rc;
 }

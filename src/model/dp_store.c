@@ -26,6 +26,14 @@
 	"AND o.package_idx = d.package_idx AND o.property = '" prop "' " \
 	"AND o.acked_ms IS NULL AND o.withdrawn_ms IS NULL"
 
+/* Whether row d has an open write of prop.  The outbox is nearly always
+ * empty of open writes: meta's count, an uncorrelated subquery that SQLite
+ * evaluates once per statement, spares the two seeks per row then (they
+ * were a fifth of a walk's instructions in snmpd, callgrind). */
+#define OPEN_WRITE_FLAG(prop) \
+	"(CASE WHEN (SELECT pending_writes FROM meta WHERE id = 1) > 0 " \
+	"THEN EXISTS (" OPEN_WRITE(prop) ") ELSE 0 END)"
+
 /* An outbox row for a write of row (?1, ?2), keys copied from the row. */
 #define OUTBOX_INSERT(prop, old, new) \
 	"INSERT INTO outbox (server_idx, package_idx, package_id, " \
@@ -46,18 +54,45 @@
 	"o.withdrawn_ms IS NULL) THEN isv_string " \
 	"ELSE coalesce(?8, isv_string) END)"
 
-/* Columns of a dpTable row, in struct dp_row order after the key. */
+/* The values of a dpTable row, in enum dp_field (struct dp_row) order. */
+#define F_BITS_ENABLED		"d.bits_enabled"
+#define F_IS_PEER_DP		"d.is_peer_dp"
+#define F_IS_PROTECTED		"d.is_protected"
+#define F_REFRESH_NOW		"d.refresh_now"
+#define F_ISV_DATA_SIZE		"d.isv_data_size"
+#define F_OBJECT_TYPE_ID	"d.object_type_id"
+#define F_PACKAGE_TYPE		"d.package_type"
+#define F_STATUS		"d.status"
+#define F_ISV_DATA		"d.isv_data"
+#define F_ISV_STRING		"d.isv_string"
+#define F_LAST_REFRESH_TIME	"d.last_refresh_time"
+#define F_PACKAGE_ID		"p.package_id"
+#define F_RESOURCE_TYPE		"d.resource_type"
+#define F_SECURE_OBJECT_ID	"d.secure_object_id"
+#define F_SERVER_NAL_PATH	"s.nal_path"
+#define F_SITE_CODE		"s.site_code"
+#define F_SITE_NAME		"d.site_name"
+#define F_SOURCE_SITE		"d.source_site"
+#define F_REFRESH_PENDING	OPEN_WRITE_FLAG("RefreshNow")
+#define F_ISV_STRING_PENDING	OPEN_WRITE_FLAG("ISVString")
+
+#define ROW_FROM "FROM dp d CROSS JOIN server s CROSS JOIN package p "
 #define ROW_SELECT \
-	"SELECT d.server_idx, d.package_idx, d.bits_enabled, d.is_peer_dp, " \
-	"d.is_protected, d.refresh_now, d.isv_data_size, d.object_type_id, " \
-	"d.package_type, d.status, d.isv_data, d.isv_string, " \
-	"d.last_refresh_time, p.package_id, d.resource_type, " \
-	"d.secure_object_id, s.nal_path, s.site_code, d.site_name, " \
-	"d.source_site, " \
-	"EXISTS (" OPEN_WRITE("RefreshNow") "), " \
-	"EXISTS (" OPEN_WRITE("ISVString") ") " \
-	"FROM dp d CROSS JOIN server s CROSS JOIN package p "
+	"SELECT d.server_idx, d.package_idx, " F_BITS_ENABLED ", " \
+	F_IS_PEER_DP ", " F_IS_PROTECTED ", " F_REFRESH_NOW ", " \
+	F_ISV_DATA_SIZE ", " F_OBJECT_TYPE_ID ", " F_PACKAGE_TYPE ", " \
+	F_STATUS ", " F_ISV_DATA ", " F_ISV_STRING ", " \
+	F_LAST_REFRESH_TIME ", " F_PACKAGE_ID ", " F_RESOURCE_TYPE ", " \
+	F_SECURE_OBJECT_ID ", " F_SERVER_NAL_PATH ", " F_SITE_CODE ", " \
+	F_SITE_NAME ", " F_SOURCE_SITE ", " F_REFRESH_PENDING ", " \
+	F_ISV_STRING_PENDING " " ROW_FROM
 #define ROW_JOIN "s.idx = d.server_idx AND p.idx = d.package_idx"
+/* The rows after (?1, ?2), up to ?3, with the key and the values given:
+ * the same rows whatever is read of them. */
+#define ROWS_AFTER(values) \
+	"SELECT d.server_idx, d.package_idx, " values " " ROW_FROM \
+	"WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN \
+	" ORDER BY d.server_idx, d.package_idx LIMIT ?3"
 
 #define SERVER_SELECT \
 	"SELECT idx, nal_path, name, site_code, rows, n_none, n_updated, " \
@@ -71,6 +106,8 @@ enum stmt_id {
 	S_ROW_GET,
 	S_ROW_NEXT,
 	S_ROWS_NEXT,
+	S_FIELD_NEXT,		/* + enum dp_field: one value of the rows */
+	S_FIELD_NEXT_LAST = S_FIELD_NEXT + DP_FIELD_COUNT - 1,
 	S_SERVER_GET,
 	S_SERVER_NEXT,
 	S_PACKAGE_GET,
@@ -113,6 +150,31 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROWS_NEXT] = ROW_SELECT
 	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
 	    " ORDER BY d.server_idx, d.package_idx LIMIT ?3",
+	[S_FIELD_NEXT + DP_FIELD_BITS_ENABLED] = ROWS_AFTER(F_BITS_ENABLED),
+	[S_FIELD_NEXT + DP_FIELD_IS_PEER_DP] = ROWS_AFTER(F_IS_PEER_DP),
+	[S_FIELD_NEXT + DP_FIELD_IS_PROTECTED] = ROWS_AFTER(F_IS_PROTECTED),
+	[S_FIELD_NEXT + DP_FIELD_REFRESH_NOW] = ROWS_AFTER(F_REFRESH_NOW),
+	[S_FIELD_NEXT + DP_FIELD_ISV_DATA_SIZE] = ROWS_AFTER(F_ISV_DATA_SIZE),
+	[S_FIELD_NEXT + DP_FIELD_OBJECT_TYPE_ID] = ROWS_AFTER(F_OBJECT_TYPE_ID),
+	[S_FIELD_NEXT + DP_FIELD_PACKAGE_TYPE] = ROWS_AFTER(F_PACKAGE_TYPE),
+	[S_FIELD_NEXT + DP_FIELD_STATUS] = ROWS_AFTER(F_STATUS),
+	[S_FIELD_NEXT + DP_FIELD_ISV_DATA] = ROWS_AFTER(F_ISV_DATA),
+	[S_FIELD_NEXT + DP_FIELD_ISV_STRING] = ROWS_AFTER(F_ISV_STRING),
+	[S_FIELD_NEXT + DP_FIELD_LAST_REFRESH_TIME] =
+	    ROWS_AFTER(F_LAST_REFRESH_TIME),
+	[S_FIELD_NEXT + DP_FIELD_PACKAGE_ID] = ROWS_AFTER(F_PACKAGE_ID),
+	[S_FIELD_NEXT + DP_FIELD_RESOURCE_TYPE] = ROWS_AFTER(F_RESOURCE_TYPE),
+	[S_FIELD_NEXT + DP_FIELD_SECURE_OBJECT_ID] =
+	    ROWS_AFTER(F_SECURE_OBJECT_ID),
+	[S_FIELD_NEXT + DP_FIELD_SERVER_NAL_PATH] =
+	    ROWS_AFTER(F_SERVER_NAL_PATH),
+	[S_FIELD_NEXT + DP_FIELD_SITE_CODE] = ROWS_AFTER(F_SITE_CODE),
+	[S_FIELD_NEXT + DP_FIELD_SITE_NAME] = ROWS_AFTER(F_SITE_NAME),
+	[S_FIELD_NEXT + DP_FIELD_SOURCE_SITE] = ROWS_AFTER(F_SOURCE_SITE),
+	[S_FIELD_NEXT + DP_FIELD_REFRESH_PENDING] =
+	    ROWS_AFTER(F_REFRESH_PENDING),
+	[S_FIELD_NEXT + DP_FIELD_ISV_STRING_PENDING] =
+	    ROWS_AFTER(F_ISV_STRING_PENDING),
 	[S_SERVER_GET] = SERVER_SELECT "WHERE idx = ?1 AND rows > 0",
 	[S_SERVER_NEXT] = SERVER_SELECT
 	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
@@ -225,6 +287,7 @@ struct dp_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	int		 flags;
+	int		 busy_ms;
 	bool		 importing;
 	bool		 snapshot;
 	bool		 writes_pending;	/* at the start of the import */
@@ -248,9 +311,23 @@ store_fail(struct dp_store *st, const char *fmt, ...)
 	return -1;
 }
 
+/* "what: <SQLite's message>", with the system's reason when SQLite has
+ * one: a full disk or a file-size limit reads "disk I/O error (File too
+ * large)", not a bare "disk I/O error"; and who held a busy database. */
 static int
 store_sqlfail(struct dp_store *st, const char *what)
 {
+	int code = sqlite3_errcode(st->db) & 0xff, sys_errno;
+
+	if (code == SQLITE_BUSY)
+		return store_fail(st, "%s: %s (another process held the write "
+		    "lock for longer than %d ms)", what, sqlite3_errmsg(st->db),
+		    st->busy_ms);
+	sys_errno = sqlite3_system_errno(st->db);
+	if ((code == SQLITE_IOERR || code == SQLITE_FULL ||
+	    code == SQLITE_CANTOPEN) && sys_errno != 0)
+		return store_fail(st, "%s: %s (%s)", what,
+		    sqlite3_errmsg(st->db), strerror(sys_errno));
 	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
@@ -308,8 +385,8 @@ stmt_get(struct dp_store *st, enum stmt_id id)
 
 /* Resets at once: a statement left mid-step holds a read transaction,
  * which freezes data_version and starves checkpoints. */
-static void
-stmt_done(sqlite3_stmt *s)
+void
+dp_store_stmt_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -350,7 +427,7 @@ run_int(struct dp_store *st, enum stmt_id id, int64_t v, uint64_t *changed,
 		return -1;
 	sqlite3_bind_int64(s, 1, v);
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, what);
 	if (changed != NULL)
@@ -367,7 +444,7 @@ run_simple(struct dp_store *st, enum stmt_id id, const char *what)
 	if (s == NULL)
 		return -1;
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return store_sqlfail(st, what);
 	return 0;
@@ -422,6 +499,63 @@ fail:
 	return -1;
 }
 
+/*
+ * Says why a database file cannot be used before SQLite does: its own
+ * "unable to open database file" and "disk I/O error" name neither a
+ * missing file, nor a permission, nor a directory given as the path.
+ * O_NONBLOCK: a FIFO at the path must not hang the caller.
+ */
+static int
+probe_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			snprintf(err, errlen, "%s: unable to open database "
+			    "file: %s (create it with 'dpctl --db %s init')",
+			    path, strerror(e), path);
+		else
+			snprintf(err, errlen, "%s: unable to open database "
+			    "file: %s", path, strerror(e));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0)
+		sb.st_mode = 0;
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: unable to open database file: %s",
+		    path, S_ISDIR(sb.st_mode) ? "it is a directory" :
+		    "not a regular file");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The open-time reason for a file SQLite cannot read as a database. */
+static void
+damaged_fail(struct dp_store *st)
+{
+	switch (sqlite3_errcode(st->db) & 0xff) {
+	case SQLITE_NOTADB:
+		store_fail(st, "not a dpagent database, or its header is "
+		    "damaged (%s): check the path, or restore the database "
+		    "from a backup", sqlite3_errmsg(st->db));
+		break;
+	case SQLITE_CORRUPT:
+		store_fail(st, "the database is damaged (%s): restore it from "
+		    "a backup ('dpctl backup' writes one)",
+		    sqlite3_errmsg(st->db));
+		break;
+	default:
+		break;
+	}
+}
+
 struct dp_store *
 dp_store_open(const char *path, int flags, int busy_ms, char *err,
     size_t errlen)
@@ -460,6 +594,10 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 			return NULL;
 		}
 	}
+	if (probe_file(path, err, errlen) != 0) {
+		free(st);
+		return NULL;
+	}
 	if (flags & DP_STORE_READONLY)
 		oflags = SQLITE_OPEN_READONLY;
 	else if (flags & DP_STORE_CREATE)
@@ -476,11 +614,15 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, busy_ms);
-	if (read_user_version(st, &version) != 0)
+	st->busy_ms = busy_ms;
+	if (read_user_version(st, &version) != 0) {
+		damaged_fail(st);
 		goto fail_st;
+	}
 	if (version > DP_SCHEMA_VERSION) {
-		store_fail(st, "schema version %d is newer than this program's "
-		    "(%d): upgrade dpagent", version, DP_SCHEMA_VERSION);
+		store_fail(st, "database schema version %d is newer than this "
+		    "dpagent's (%d): upgrade dpagent", version,
+		    DP_SCHEMA_VERSION);
 		goto fail_st;
 	}
 	if (!(flags & DP_STORE_READONLY)) {
@@ -534,8 +676,8 @@ dp_store_close(struct dp_store *st)
 
 /* ---- reads -------------------------------------------------------------- */
 
-static void
-copy_text(char *dst, size_t dstsize, sqlite3_stmt *s, int col)
+void
+dp_store_copy_text(char *dst, size_t dstsize, sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
 	size_t n = (size_t)sqlite3_column_bytes(s, col);
@@ -551,16 +693,16 @@ copy_text(char *dst, size_t dstsize, sqlite3_stmt *s, int col)
 	dst[n] = '\0';
 }
 
-static uint32_t
-col_u32(sqlite3_stmt *s, int col)
+uint32_t
+dp_store_col_u32(sqlite3_stmt *s, int col)
 {
 	sqlite3_int64 v = sqlite3_column_int64(s, col);
 
 	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static int32_t
-col_i32(sqlite3_stmt *s, int col)
+int32_t
+dp_store_col_i32(sqlite3_stmt *s, int col)
 {
 	sqlite3_int64 v = sqlite3_column_int64(s, col);
 
@@ -568,80 +710,161 @@ col_i32(sqlite3_stmt *s, int col)
 	    (int32_t)v;
 }
 
+/* Field f of a row from result column col. */
 static void
-read_row(sqlite3_stmt *s, struct dp_row *r)
+read_field(sqlite3_stmt *s, int col, enum dp_field f, struct dp_row *r)
 {
 	const void *blob;
 	size_t n;
 
-	r->server_idx = col_u32(s, 0);
-	r->package_idx = col_u32(s, 1);
-	r->bits_enabled = sqlite3_column_int(s, 2) != 0;
-	r->is_peer_dp = sqlite3_column_int(s, 3) != 0;
-	r->is_protected = sqlite3_column_int(s, 4) != 0;
-	r->refresh_now = sqlite3_column_int(s, 5) != 0;
-	r->isv_data_size = col_u32(s, 6);
-	r->object_type_id = col_i32(s, 7);
-	r->package_type = col_i32(s, 8);
-	r->status = col_i32(s, 9);
-	blob = sqlite3_column_blob(s, 10);
-	n = (size_t)sqlite3_column_bytes(s, 10);
-	if (n > sizeof(r->isv_data))
-		n = sizeof(r->isv_data);
-	if (blob != NULL)
-		memcpy(r->isv_data, blob, n);
-	else
-		n = 0;
-	r->isv_data_len = n;
-	copy_text(r->isv_string, sizeof(r->isv_string), s, 11);
-	copy_text(r->last_refresh_time, sizeof(r->last_refresh_time), s, 12);
-	copy_text(r->package_id, sizeof(r->package_id), s, 13);
-	copy_text(r->resource_type, sizeof(r->resource_type), s, 14);
-	copy_text(r->secure_object_id, sizeof(r->secure_object_id), s, 15);
-	copy_text(r->server_nal_path, sizeof(r->server_nal_path), s, 16);
-	copy_text(r->site_code, sizeof(r->site_code), s, 17);
-	copy_text(r->site_name, sizeof(r->site_name), s, 18);
-	copy_text(r->source_site, sizeof(r->source_site), s, 19);
-	r->refresh_pending = sqlite3_column_int(s, 20) != 0;
-	r->isv_string_pending = sqlite3_column_int(s, 21) != 0;
+	switch (f) {
+	case DP_FIELD_BITS_ENABLED:
+		r->bits_enabled = sqlite3_column_int(s, col) != 0;
+		break;
+	case DP_FIELD_IS_PEER_DP:
+		r->is_peer_dp = sqlite3_column_int(s, col) != 0;
+		break;
+	case DP_FIELD_IS_PROTECTED:
+		r->is_protected = sqlite3_column_int(s, col) != 0;
+		break;
+	case DP_FIELD_REFRESH_NOW:
+		r->refresh_now = sqlite3_column_int(s, col) != 0;
+		break;
+	case DP_FIELD_ISV_DATA_SIZE:
+		r->isv_data_size = dp_store_col_u32(s, col);
+		break;
+	case DP_FIELD_OBJECT_TYPE_ID:
+		r->object_type_id = dp_store_col_i32(s, col);
+		break;
+	case DP_FIELD_PACKAGE_TYPE:
+		r->package_type = dp_store_col_i32(s, col);
+		break;
+	case DP_FIELD_STATUS:
+		r->status = dp_store_col_i32(s, col);
+		break;
+	case DP_FIELD_ISV_DATA:
+		blob = sqlite3_column_blob(s, col);
+		n = (size_t)sqlite3_column_bytes(s, col);
+		if (n > sizeof(r->isv_data))
+			n = sizeof(r->isv_data);
+		if (blob != NULL)
+			memcpy(r->isv_data, blob, n);
+		else
+			n = 0;
+		r->isv_data_len = n;
+		break;
+	case DP_FIELD_ISV_STRING:
+		dp_store_copy_text(r->isv_string, sizeof(r->isv_string), s, col);
+		break;
+	case DP_FIELD_LAST_REFRESH_TIME:
+		dp_store_copy_text(r->last_refresh_time, sizeof(r->last_refresh_time),
+		    s, col);
+		break;
+	case DP_FIELD_PACKAGE_ID:
+		dp_store_copy_text(r->package_id, sizeof(r->package_id), s, col);
+		break;
+	case DP_FIELD_RESOURCE_TYPE:
+		dp_store_copy_text(r->resource_type, sizeof(r->resource_type), s, col);
+		break;
+	case DP_FIELD_SECURE_OBJECT_ID:
+		dp_store_copy_text(r->secure_object_id, sizeof(r->secure_object_id),
+		    s, col);
+		break;
+	case DP_FIELD_SERVER_NAL_PATH:
+		dp_store_copy_text(r->server_nal_path, sizeof(r->server_nal_path),
+		    s, col);
+		break;
+	case DP_FIELD_SITE_CODE:
+		dp_store_copy_text(r->site_code, sizeof(r->site_code), s, col);
+		break;
+	case DP_FIELD_SITE_NAME:
+		dp_store_copy_text(r->site_name, sizeof(r->site_name), s, col);
+		break;
+	case DP_FIELD_SOURCE_SITE:
+		dp_store_copy_text(r->source_site, sizeof(r->source_site), s, col);
+		break;
+	case DP_FIELD_REFRESH_PENDING:
+		r->refresh_pending = sqlite3_column_int(s, col) != 0;
+		break;
+	case DP_FIELD_ISV_STRING_PENDING:
+		r->isv_string_pending = sqlite3_column_int(s, col) != 0;
+		break;
+	default:
+		break;
+	}
+}
+
+/* A row of ROW_SELECT, or the key and field f of ROWS_AFTER(f). */
+static void
+read_row_fields(sqlite3_stmt *s, enum dp_field f, struct dp_row *r)
+{
+	r->server_idx = dp_store_col_u32(s, 0);
+	r->package_idx = dp_store_col_u32(s, 1);
+	if (f != DP_FIELD_ALL) {
+		read_field(s, 2, f, r);
+		return;
+	}
+	for (int i = 0; i < DP_FIELD_COUNT; i++)
+		read_field(s, 2 + i, (enum dp_field)i, r);
+}
+
+static void
+read_row(sqlite3_stmt *s, struct dp_row *r)
+{
+	read_row_fields(s, DP_FIELD_ALL, r);
 }
 
 static void
 read_server(sqlite3_stmt *s, struct dp_server *v)
 {
-	v->idx = col_u32(s, 0);
-	copy_text(v->nal_path, sizeof(v->nal_path), s, 1);
-	copy_text(v->name, sizeof(v->name), s, 2);
-	copy_text(v->site_code, sizeof(v->site_code), s, 3);
-	v->rows = col_u32(s, 4);
+	v->idx = dp_store_col_u32(s, 0);
+	dp_store_copy_text(v->nal_path, sizeof(v->nal_path), s, 1);
+	dp_store_copy_text(v->name, sizeof(v->name), s, 2);
+	dp_store_copy_text(v->site_code, sizeof(v->site_code), s, 3);
+	v->rows = dp_store_col_u32(s, 4);
 	for (int b = 0; b < DP_B_COUNT; b++)
-		v->by_status[b] = col_u32(s, 5 + b);
+		v->by_status[b] = dp_store_col_u32(s, 5 + b);
 }
 
 static void
 read_package(sqlite3_stmt *s, struct dp_package *v)
 {
-	v->idx = col_u32(s, 0);
-	copy_text(v->package_id, sizeof(v->package_id), s, 1);
-	v->package_type = col_i32(s, 2);
-	v->object_type_id = col_i32(s, 3);
-	copy_text(v->secure_object_id, sizeof(v->secure_object_id), s, 4);
-	copy_text(v->source_site, sizeof(v->source_site), s, 5);
-	copy_text(v->site_name, sizeof(v->site_name), s, 6);
-	v->rows = col_u32(s, 7);
+	v->idx = dp_store_col_u32(s, 0);
+	dp_store_copy_text(v->package_id, sizeof(v->package_id), s, 1);
+	v->package_type = dp_store_col_i32(s, 2);
+	v->object_type_id = dp_store_col_i32(s, 3);
+	dp_store_copy_text(v->secure_object_id, sizeof(v->secure_object_id), s, 4);
+	dp_store_copy_text(v->source_site, sizeof(v->source_site), s, 5);
+	dp_store_copy_text(v->site_name, sizeof(v->site_name), s, 6);
+	v->rows = dp_store_col_u32(s, 7);
 	for (int b = 0; b < DP_B_COUNT; b++)
-		v->by_status[b] = col_u32(s, 8 + b);
+		v->by_status[b] = dp_store_col_u32(s, 8 + b);
 }
 
-typedef void (*reader_fn)(sqlite3_stmt *, void *);
+int
+dp_store_step_one(struct dp_store *st, sqlite3_stmt *s,
+    dp_store_reader reader, void *out, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW && reader != NULL)
+		reader(s, out);
+	/* Copied out: end the read transaction now, and keep the error
+	 * message (a reset does not change it). */
+	dp_store_stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_sqlfail(st, what);
+}
 
 /* Runs a one-row lookup with up to two integer keys; 1 found, 0 not. */
 static int
 lookup(struct dp_store *st, enum stmt_id id, int nkeys, int64_t k1,
-    int64_t k2, reader_fn reader, void *out)
+    int64_t k2, dp_store_reader reader, void *out)
 {
 	sqlite3_stmt *s = stmt_get(st, id);
-	int rc;
 
 	if (s == NULL)
 		return -1;
@@ -649,15 +872,7 @@ lookup(struct dp_store *st, enum stmt_id id, int nkeys, int64_t k1,
 		sqlite3_bind_int64(s, 1, k1);
 	if (nkeys > 1)
 		sqlite3_bind_int64(s, 2, k2);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		reader(s, out);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_sqlfail(st, "reading the model");
+	return dp_store_step_one(st, s, reader, out, "reading the model");
 }
 
 int
@@ -665,7 +880,7 @@ dp_store_row_get(struct dp_store *st, uint32_t server_idx,
     uint32_t package_idx, struct dp_row *out)
 {
 	return lookup(st, S_ROW_GET, 2, server_idx, package_idx,
-	    (reader_fn)read_row, out);
+	    (dp_store_reader)read_row, out);
 }
 
 int
@@ -673,14 +888,19 @@ dp_store_row_next(struct dp_store *st, int64_t server_idx,
     int64_t package_idx, struct dp_row *out)
 {
 	return lookup(st, S_ROW_NEXT, 2, server_idx, package_idx,
-	    (reader_fn)read_row, out);
+	    (dp_store_reader)read_row, out);
 }
 
 int
-dp_store_rows_next(struct dp_store *st, int64_t server_idx,
+dp_store_rows_next(struct dp_store *st, enum dp_field f, int64_t server_idx,
     int64_t package_idx, struct dp_row *rows, int max)
 {
-	sqlite3_stmt *s = stmt_get(st, S_ROWS_NEXT);
+	sqlite3_stmt *s;
+
+	if (f < DP_FIELD_ALL || f >= DP_FIELD_COUNT)
+		return -1;
+	s = stmt_get(st, f == DP_FIELD_ALL ? S_ROWS_NEXT :
+	    (enum stmt_id)(S_FIELD_NEXT + f));
 	int n = 0, rc = SQLITE_DONE;
 
 	if (s == NULL)
@@ -689,9 +909,9 @@ dp_store_rows_next(struct dp_store *st, int64_t server_idx,
 	sqlite3_bind_int64(s, 2, package_idx);
 	sqlite3_bind_int(s, 3, max);
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		read_row(s, &rows[n++]);
+		read_row_fields(s, f, &rows[n++]);
 	/* All rows are copied out: end the read transaction now. */
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (n < max && rc != SQLITE_DONE)
 		return store_sqlfail(st, "reading the model");
 	return n;
@@ -700,14 +920,14 @@ dp_store_rows_next(struct dp_store *st, int64_t server_idx,
 int
 dp_store_server_get(struct dp_store *st, uint32_t idx, struct dp_server *out)
 {
-	return lookup(st, S_SERVER_GET, 1, idx, 0, (reader_fn)read_server,
+	return lookup(st, S_SERVER_GET, 1, idx, 0, (dp_store_reader)read_server,
 	    out);
 }
 
 int
 dp_store_server_next(struct dp_store *st, int64_t idx, struct dp_server *out)
 {
-	return lookup(st, S_SERVER_NEXT, 1, idx, 0, (reader_fn)read_server,
+	return lookup(st, S_SERVER_NEXT, 1, idx, 0, (dp_store_reader)read_server,
 	    out);
 }
 
@@ -715,7 +935,7 @@ int
 dp_store_package_get(struct dp_store *st, uint32_t idx,
     struct dp_package *out)
 {
-	return lookup(st, S_PACKAGE_GET, 1, idx, 0, (reader_fn)read_package,
+	return lookup(st, S_PACKAGE_GET, 1, idx, 0, (dp_store_reader)read_package,
 	    out);
 }
 
@@ -723,28 +943,28 @@ int
 dp_store_package_next(struct dp_store *st, int64_t idx,
     struct dp_package *out)
 {
-	return lookup(st, S_PACKAGE_NEXT, 1, idx, 0, (reader_fn)read_package,
+	return lookup(st, S_PACKAGE_NEXT, 1, idx, 0, (dp_store_reader)read_package,
 	    out);
 }
 
 static void
 read_scalars(sqlite3_stmt *s, struct dp_scalars *v)
 {
-	v->servers = col_u32(s, 0);
-	v->packages = col_u32(s, 1);
-	v->rows = col_u32(s, 2);
+	v->servers = dp_store_col_u32(s, 0);
+	v->packages = dp_store_col_u32(s, 1);
+	v->rows = dp_store_col_u32(s, 2);
 	for (int b = 0; b < DP_B_COUNT; b++)
-		v->by_status[b] = col_u32(s, 3 + b);
+		v->by_status[b] = dp_store_col_u32(s, 3 + b);
 	v->last_change_ms = sqlite3_column_int64(s, 8);
 	v->change_counter = (uint64_t)sqlite3_column_int64(s, 9);
 	v->last_import_ms = sqlite3_column_int64(s, 10);
-	v->pending_writes = col_u32(s, 11);
+	v->pending_writes = dp_store_col_u32(s, 11);
 }
 
 int
 dp_store_scalars(struct dp_store *st, struct dp_scalars *out)
 {
-	int rc = lookup(st, S_SCALARS, 0, 0, 0, (reader_fn)read_scalars, out);
+	int rc = lookup(st, S_SCALARS, 0, 0, 0, (dp_store_reader)read_scalars, out);
 
 	if (rc == 0)
 		return store_fail(st, "the meta row is missing");
@@ -754,7 +974,7 @@ dp_store_scalars(struct dp_store *st, struct dp_scalars *out)
 static void
 read_idx(sqlite3_stmt *s, uint32_t *idx)
 {
-	*idx = col_u32(s, 0);
+	*idx = dp_store_col_u32(s, 0);
 }
 
 int
@@ -762,19 +982,13 @@ dp_store_server_find(struct dp_store *st, const char *nal_path,
     const char *site_code, uint32_t *idx)
 {
 	sqlite3_stmt *s = stmt_get(st, S_SERVER_FIND);
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, nal_path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, site_code, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		read_idx(s, idx);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "finding a server");
+	return dp_store_step_one(st, s, (dp_store_reader)read_idx, idx,
+	    "finding a server");
 }
 
 int
@@ -782,18 +996,18 @@ dp_store_package_find(struct dp_store *st, const char *package_id,
     uint32_t *idx)
 {
 	sqlite3_stmt *s = stmt_get(st, S_PACKAGE_FIND);
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, package_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		read_idx(s, idx);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "finding a package");
+	return dp_store_step_one(st, s, (dp_store_reader)read_idx, idx,
+	    "finding a package");
+}
+
+static void
+read_int64(sqlite3_stmt *s, int64_t *v)
+{
+	*v = sqlite3_column_int64(s, 0);
 }
 
 int
@@ -804,11 +1018,10 @@ dp_store_data_version(struct dp_store *st, int64_t *version)
 
 	if (s == NULL)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int64(s, 0);
-	stmt_done(s);
-	return rc == SQLITE_ROW ? 0 : store_sqlfail(st, "PRAGMA data_version");
+	rc = dp_store_step_one(st, s, (dp_store_reader)read_int64, version,
+	    "PRAGMA data_version");
+	return rc == 1 ? 0 : rc == 0 ? store_fail(st, "PRAGMA data_version: "
+	    "no row") : -1;
 }
 
 /* ---- import ------------------------------------------------------------- */
@@ -845,17 +1058,12 @@ static int
 isv_write_pending(struct dp_store *st, uint32_t sidx, uint32_t pidx)
 {
 	sqlite3_stmt *s = stmt_get(st, S_PENDING_ISV);
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, sidx);
 	sqlite3_bind_int64(s, 2, pidx);
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_sqlfail(st, "reading the outbox");
+	return dp_store_step_one(st, s, NULL, NULL, "reading the outbox");
 }
 
 static void
@@ -895,7 +1103,7 @@ import_server(struct dp_store *st, const struct dp_record *rec, uint32_t *idx)
 	sqlite3_bind_text(s, 2, rec->site_code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, "adding a server");
 	*idx = (uint32_t)sqlite3_last_insert_rowid(st->db);
@@ -918,7 +1126,7 @@ import_package(struct dp_store *st, const struct dp_record *rec,
 			return -1;
 		sqlite3_bind_text(s, 1, rec->package_id, -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
-		stmt_done(s);
+		dp_store_stmt_done(s);
 		if (rc != SQLITE_DONE)
 			return store_sqlfail(st, "adding a package");
 		*idx = (uint32_t)sqlite3_last_insert_rowid(st->db);
@@ -937,7 +1145,7 @@ import_package(struct dp_store *st, const struct dp_record *rec,
 	bind_text_or_null(s, 6, DP_PRESENT(rec, DP_P_SITE_NAME),
 	    rec->site_name);
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, "updating a package");
 	return 0;
@@ -964,7 +1172,7 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	sqlite3_bind_int64(s, 1, sidx);
 	sqlite3_bind_int64(s, 2, pidx);
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return store_fail(st, "PackageID %s on %s (SiteCode %s) "
 		    "appears more than once in this import", rec->package_id,
@@ -1016,7 +1224,7 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	    rec->source_site);
 	bind_int_or_null(s, 17, DP_PRESENT(rec, DP_P_STATUS), rec->status);
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, "writing a row");
 	st->counts.records++;
@@ -1063,7 +1271,7 @@ dp_store_import_end(struct dp_store *st, bool commit,
 		goto rollback;
 	sqlite3_bind_int64(s, 1, dp_now_ms());
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE) {
 		store_sqlfail(st, "recording the import time");
 		goto rollback;
@@ -1093,7 +1301,7 @@ dp_store_write_begin(struct dp_store *st)
 	if (s == NULL)
 		return -1;
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc == SQLITE_DONE)
 		return 0;
 	store_sqlfail(st, "starting a write");
@@ -1122,7 +1330,7 @@ write_row(struct dp_store *st, sqlite3_stmt *s, uint32_t sidx, uint32_t pidx,
 	sqlite3_bind_int64(s, 1, sidx);
 	sqlite3_bind_int64(s, 2, pidx);
 	rc = sqlite3_step(s);
-	stmt_done(s);
+	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_sqlfail(st, what);
 	return sqlite3_changes(st->db);
@@ -1245,24 +1453,24 @@ static void
 read_outbox(sqlite3_stmt *s, struct dp_outbox *o)
 {
 	o->id = sqlite3_column_int64(s, 0);
-	o->server_idx = col_u32(s, 1);
-	o->package_idx = col_u32(s, 2);
-	copy_text(o->package_id, sizeof(o->package_id), s, 3);
-	copy_text(o->server_nal_path, sizeof(o->server_nal_path), s, 4);
-	copy_text(o->site_code, sizeof(o->site_code), s, 5);
-	copy_text(o->property, sizeof(o->property), s, 6);
-	copy_text(o->old_value, sizeof(o->old_value), s, 7);
-	copy_text(o->new_value, sizeof(o->new_value), s, 8);
+	o->server_idx = dp_store_col_u32(s, 1);
+	o->package_idx = dp_store_col_u32(s, 2);
+	dp_store_copy_text(o->package_id, sizeof(o->package_id), s, 3);
+	dp_store_copy_text(o->server_nal_path, sizeof(o->server_nal_path), s, 4);
+	dp_store_copy_text(o->site_code, sizeof(o->site_code), s, 5);
+	dp_store_copy_text(o->property, sizeof(o->property), s, 6);
+	dp_store_copy_text(o->old_value, sizeof(o->old_value), s, 7);
+	dp_store_copy_text(o->new_value, sizeof(o->new_value), s, 8);
 	o->requested_ms = sqlite3_column_int64(s, 9);
 	o->request_id = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(s, 10);
-	copy_text(o->origin, sizeof(o->origin), s, 11);
+	dp_store_copy_text(o->origin, sizeof(o->origin), s, 11);
 }
 
 int
 dp_store_outbox_next(struct dp_store *st, int64_t after, struct dp_outbox *out)
 {
-	return lookup(st, S_OUTBOX_NEXT, 1, after, 0, (reader_fn)read_outbox,
+	return lookup(st, S_OUTBOX_NEXT, 1, after, 0, (dp_store_reader)read_outbox,
 	    out);
 }
 
@@ -1281,7 +1489,7 @@ dp_store_ack(struct dp_store *st, const int64_t *ids, size_t n,
 		sqlite3_bind_int64(s, 1, ids[i]);
 		sqlite3_bind_int64(s, 2, now_ms);
 		rc = sqlite3_step(s);
-		stmt_done(s);
+		dp_store_stmt_done(s);
 		if (rc != SQLITE_DONE) {
 			store_sqlfail(st, "acknowledging a write");
 			goto fail;

@@ -114,11 +114,38 @@ int	dp_store_row_get(struct dp_store *st, uint32_t server_idx,
 	    uint32_t package_idx, struct dp_row *out);
 int	dp_store_row_next(struct dp_store *st, int64_t server_idx,
 	    int64_t package_idx, struct dp_row *out);
+/* The values of a dpTable row, in struct dp_row order. */
+enum dp_field {
+	DP_FIELD_ALL = -1,
+	DP_FIELD_BITS_ENABLED,
+	DP_FIELD_IS_PEER_DP,
+	DP_FIELD_IS_PROTECTED,
+	DP_FIELD_REFRESH_NOW,
+	DP_FIELD_ISV_DATA_SIZE,
+	DP_FIELD_OBJECT_TYPE_ID,
+	DP_FIELD_PACKAGE_TYPE,
+	DP_FIELD_STATUS,
+	DP_FIELD_ISV_DATA,
+	DP_FIELD_ISV_STRING,
+	DP_FIELD_LAST_REFRESH_TIME,
+	DP_FIELD_PACKAGE_ID,
+	DP_FIELD_RESOURCE_TYPE,
+	DP_FIELD_SECURE_OBJECT_ID,
+	DP_FIELD_SERVER_NAL_PATH,
+	DP_FIELD_SITE_CODE,
+	DP_FIELD_SITE_NAME,
+	DP_FIELD_SOURCE_SITE,
+	DP_FIELD_REFRESH_PENDING,
+	DP_FIELD_ISV_STRING_PENDING,
+	DP_FIELD_COUNT
+};
 /* Up to max rows strictly after (server, package), in order, read in one
  * statement execution: returns how many (fewer than max at the end of
- * the table), or -1. */
-int	dp_store_rows_next(struct dp_store *st, int64_t server_idx,
-	    int64_t package_idx, struct dp_row *rows, int max);
+ * the table), or -1.  Only the key and field f are filled, unless f is
+ * DP_FIELD_ALL: a walk of one column decodes that column only. */
+int	dp_store_rows_next(struct dp_store *st, enum dp_field f,
+	    int64_t server_idx, int64_t package_idx, struct dp_row *rows,
+	    int max);
 int	dp_store_server_get(struct dp_store *st, uint32_t idx,
 	    struct dp_server *out);
 int	dp_store_server_next(struct dp_store *st, int64_t idx,

@@ -16,6 +16,17 @@ Two modes (environment DP_MODE, or Stack(mode=...)):
                       its log.  start_master() alone starts snmpd without
                       the module until start_agent() was called.
 
+Under valgrind (environment DP_VALGRIND=1, subagent mode only): every
+dpagentd that start_agent() starts runs under valgrind memcheck (VALGRIND
+below: --error-exitcode=99, definite leaks count as errors, log in the
+stack's directory as valgrind.PID.log, tests/valgrind.supp for library
+noise).  Waits for processes to start and stop are SLOW times longer.
+When the Stack stops such a dpagentd with SIGTERM (stop_agent(), close())
+it must exit 0; 99 (errors or definite leaks) or anything else fails the
+test with the valgrind log.  Tests that kill dpagentd with SIGKILL (no
+leak check then) or measure timing tightly skip themselves with
+skip_under_valgrind(reason).
+
 Every process started here is stopped by PID, also when a test fails or
 the run is interrupted.  Nothing touches the system's snmpd or its files.
 """
@@ -48,6 +59,16 @@ DLMOD_TOKENS = {"database": "dpagentDatabase",
                 "notifyRate": "dpagentNotifyRate",
                 "notifyBacklog": "dpagentNotifyBacklog"}
 
+VALGRIND = os.environ.get("DP_VALGRIND", "") not in ("", "0")
+if VALGRIND and MODE == "dlmod":
+    raise RuntimeError("DP_VALGRIND=1 checks dpagentd: subagent mode only")
+if VALGRIND and shutil.which("valgrind") is None:
+    raise RuntimeError("DP_VALGRIND=1 but valgrind is not installed")
+VALGRIND_ERROR = 99  # valgrind's exit code for errors or definite leaks
+# Valgrind starts dpagentd ~20x slower and checks leaks at exit: every wait
+# for a process to start or stop is this many times longer.
+SLOW = 10 if VALGRIND else 1
+
 BUILD = os.environ.get("DP_BUILD_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -72,7 +93,7 @@ def _stop(proc, sig=signal.SIGTERM):
     if proc.poll() is None:
         try:
             proc.send_signal(sig)
-            proc.wait(timeout=5)
+            proc.wait(timeout=5 * SLOW)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -112,6 +133,28 @@ def subagent_only(reason):
     (DP_MODE=dlmod prints the reason)."""
     import unittest
     return unittest.skipIf(MODE == "dlmod", "subagent only: " + reason)
+
+
+def skip_under_valgrind(reason):
+    """A unittest skip decorator for what DP_VALGRIND=1 cannot run: a
+    SIGKILLed dpagentd (valgrind never gets to check it) or a tight
+    timing (dpagentd runs ~20x slower)."""
+    import unittest
+    return unittest.skipIf(VALGRIND, "not under valgrind: " + reason)
+
+
+def valgrind_argv(log_dir):
+    """The valgrind command line dpagentd runs under with DP_VALGRIND=1."""
+    argv = ["valgrind", "--tool=memcheck", "--error-exitcode=%d" %
+            VALGRIND_ERROR, "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite", "--track-fds=no",
+            "--num-callers=30",
+            "--log-file=" + os.path.join(log_dir, "valgrind.%p.log")]
+    supp = os.path.join(SOURCE, "tests", "valgrind.supp")
+    if os.path.exists(supp):
+        argv.append("--suppressions=" + supp)
+    return argv
 
 
 class Stack:
@@ -221,6 +264,7 @@ class Stack:
                 self.wait_served()
             return
         self.agent = subprocess.Popen(
+            (valgrind_argv(self.dir) if VALGRIND else []) +
             [tool("dpagentd"), "-f", "--db", self.db, "-x", self.sock,
              "-Lf", self.agent_log] + list(extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -238,10 +282,34 @@ class Stack:
 
     def stop_agent(self, sig=signal.SIGTERM):
         # dlmod: self.agent is snmpd; start_agent() starts it again.
-        return _stop(self.agent, sig)
+        rc = _stop(self.agent, sig)
+        problem = self._valgrind_verdict(self.agent, rc, sig)
+        if problem:
+            raise AssertionError(problem)
+        return rc
+
+    def _valgrind_verdict(self, proc, rc, sig=signal.SIGTERM):
+        """With DP_VALGRIND: what is wrong with a dpagentd that was
+        stopped with sig and exited rc, with the valgrind logs; None if
+        nothing (or not under valgrind)."""
+        if not VALGRIND or proc is None or proc.args[0] != "valgrind" or \
+                sig != signal.SIGTERM or rc == 0:
+            return None
+        what = ("valgrind found errors or definite leaks"
+                if rc == VALGRIND_ERROR else
+                "dpagentd exited %s on SIGTERM under valgrind" % rc)
+        # valgrind runs in dpagentd's process: %p is proc.pid
+        path = os.path.join(self.dir, "valgrind.%d.log" % proc.pid)
+        text = "(no valgrind log)"
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                text = f.read()[-20000:]
+        return "%s (pid %d):\n--- %s\n%s\n%s" % (
+            what, proc.pid, os.path.basename(path), text, self.logs())
 
     def _wait(self, ready, what, proc, timeout=15):
-        deadline = time.monotonic() + timeout
+        """Polls ready() for timeout seconds (times SLOW)."""
+        deadline = time.monotonic() + timeout * SLOW
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
                 raise AssertionError("%s exited (%d) while waiting for %s:"
@@ -263,10 +331,15 @@ class Stack:
         return "\n".join(out)
 
     def close(self):
+        problem = None
+        if self.agent is not None and self.agent.returncode is None:
+            problem = self._valgrind_verdict(self.agent, _stop(self.agent))
         for p in (self.agent, self.master):
             if p is not None:
                 _stop(p)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if problem:
+            raise AssertionError(problem)
 
     def __enter__(self):
         return self

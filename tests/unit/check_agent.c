@@ -529,6 +529,104 @@ START_TEST(test_read_ahead)
 }
 END_TEST
 
+/* The column windows (one GETNEXT varbind: the key and that column only)
+ * and the whole-row window (several varbinds) give what a GET of the same
+ * instance gives, for every column, across window boundaries. */
+START_TEST(test_read_ahead_fields)
+{
+	static const unsigned cols[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+	    12, 13, 14, 15, 16, 17, 18, 22, 23 };
+	char nal[64], pkg[16], isv[32];
+	struct dp_record r;
+	int rows = 0;
+
+	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
+	for (int sv = 1; sv <= 2; sv++)
+		for (int pk = 1; pk <= 40; pk++) {
+			snprintf(nal, sizeof(nal), "\\\\DP%d.example\\", sv);
+			snprintf(pkg, sizeof(pkg), "PS3%05d", pk);
+			snprintf(isv, sizeof(isv), "isv %d/%d", sv, pk);
+			memset(&r, 0, sizeof(r));
+			r.package_id = pkg;
+			r.server_nal_path = nal;
+			r.site_code = sv == 1 ? "PS1" : "PS2";
+			r.status = (sv + pk) % 4;
+			r.isv_string = isv;
+			r.present = 1u << DP_P_PACKAGE_ID |
+			    1u << DP_P_SERVER_NAL_PATH | 1u << DP_P_SITE_CODE |
+			    1u << DP_P_STATUS | 1u << DP_P_ISV_STRING;
+			ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+		}
+	ck_assert_int_eq(dp_store_import_end(st, true, NULL), 0);
+
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+		oid name[MAX_OID_LEN];
+		char col[16];
+		size_t len;
+		int n = 0;
+
+		snprintf(col, sizeof(col), "4.1.%u", cols[c]);
+		len = under(name, col);
+		for (;;) {
+			netsnmp_variable_list *next, *get, *pair;
+			netsnmp_agent_request_info ri;
+			netsnmp_request_info req[2];
+			netsnmp_variable_list *vb2;
+
+			next = ask(MODE_GETNEXT, name, len, 0);
+			/* Unanswered (past dpObjects) or past the column. */
+			if (next->type == ASN_NULL ||
+			    snmp_oid_compare(next->name, OBJ_LEN + 3, name,
+			    OBJ_LEN + 3) != 0) {
+				snmp_free_var(next);
+				break;	/* past the column */
+			}
+			get = ask(MODE_GET, next->name, next->name_length, 0);
+			ck_assert_int_eq(next->type, get->type);
+			ck_assert_uint_eq(next->val_len, get->val_len);
+			ck_assert_int_eq(memcmp(next->val.string,
+			    get->val.string, get->val_len), 0);
+
+			/* The same instance asked with a second varbind
+			 * (dpStatus of the same row): the whole-row window. */
+			pair = calloc(1, sizeof(*pair));
+			vb2 = calloc(1, sizeof(*vb2));
+			ck_assert_ptr_nonnull(pair);
+			ck_assert_ptr_nonnull(vb2);
+			snmp_set_var_objid(pair, name, len);
+			snmp_set_var_objid(vb2, name, len);
+			vb2->name[OBJ_LEN + 2] = 18;
+			memset(&ri, 0, sizeof(ri));
+			memset(req, 0, sizeof(req));
+			ri.mode = MODE_GETNEXT;
+			req[0].requestvb = pair;
+			req[0].next = &req[1];
+			req[1].requestvb = vb2;
+			dp_agent_handle(ag, &ri, req);
+			ck_assert_int_eq(snmp_oid_compare(pair->name,
+			    pair->name_length, next->name, next->name_length),
+			    0);
+			ck_assert_int_eq(pair->type, get->type);
+			ck_assert_uint_eq(pair->val_len, get->val_len);
+			ck_assert_int_eq(memcmp(pair->val.string,
+			    get->val.string, get->val_len), 0);
+
+			memcpy(name, next->name, next->name_length *
+			    sizeof(oid));
+			len = next->name_length;
+			snmp_free_var(next);
+			snmp_free_var(get);
+			snmp_free_var(pair);
+			snmp_free_var(vb2);
+			n++;
+		}
+		ck_assert_msg(n == 4 + 80, "column %u: %d rows", cols[c], n);
+		rows += n;
+	}
+	ck_assert_int_eq(rows, 20 * 84);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -546,6 +644,7 @@ main(void)
 	tcase_add_test(tc, test_get_values);
 	tcase_add_test(tc, test_get_misses);
 	tcase_add_test(tc, test_read_ahead);
+	tcase_add_test(tc, test_read_ahead_fields);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(te, setup_empty, teardown);
 	tcase_add_test(te, test_empty_model);

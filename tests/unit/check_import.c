@@ -716,7 +716,9 @@ START_TEST(test_json_values)
 	ck_assert_str_eq(c->r[0].s[DP_P_SITE_NAME], "");
 	ck_assert(c->r[0].present & P(DP_P_ISV_DATA));
 	ck_assert_uint_eq(c->r[0].isv_len, 0);
-	ck_assert_uint_eq(w, 0);
+	/* Kept, but the size does not match the data (test_isv_data_size). */
+	ck_assert_uint_eq(w, 1);
+	ck_log_has("field ISVDataSize: 4294967295, but ISVData has 0 octets");
 
 	/* Names are case-insensitive, unknown ones ignored whatever they
 	 * hold. */
@@ -743,6 +745,7 @@ START_TEST(test_json_values)
 	ck_assert_int_eq(c->r[0].isv[1], 2);
 
 	/* "System.Byte[]": warned, kept. */
+	w = 0;
 	ck_assert_int_eq(one_json("\"ISVData\":\"System.Byte[]\"", c, &w), 0);
 	ck_assert(!(c->r[0].present & P(DP_P_ISV_DATA)));
 	ck_assert_uint_eq(w, 1);
@@ -932,6 +935,75 @@ START_TEST(test_json_syntax)
 	ck_assert_int_eq(parse_text("[{\"SiteName\":\"\xc3\xa4\xc3\xa4\","
 	    "\"Status\":01}]", c, NULL), -1);
 	ck_log_has("t.json: line 1, column 28: ");
+	coll_free(c);
+}
+END_TEST
+
+/* ISVDataSize is the length of ISVData: a mismatch is kept and named. */
+START_TEST(test_isv_data_size)
+{
+	struct coll	*c = coll_new();
+	unsigned long	 w = 0;
+
+	ck_assert_int_eq(one_json("\"ISVDataSize\":3,\"ISVData\":[1,2,3]", c,
+	    &w), 0);
+	ck_assert_uint_eq(w, 0);
+	ck_assert_int_eq(nwarnings, 0);
+
+	w = 0;
+	ck_assert_int_eq(one_json("\"ISVData\":[1,2,3],\"ISVDataSize\":2", c,
+	    &w), 0);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_uint_eq(c->r[0].isv_data_size, 2);
+	ck_assert_uint_eq(c->r[0].isv_len, 3);
+	ck_assert_uint_eq(w, 1);
+	ck_assert_int_eq(nerrors, 0);
+	ck_log_has("t.json: record 1 (PackageID PS100012): field ISVDataSize: "
+	    "2, but ISVData has 3 octets: stored as exported");
+
+	/* Without the data in the record (lazy: null, or what PowerShell
+	 * writes beyond -Depth) there is nothing to compare. */
+	w = 0;
+	ck_assert_int_eq(one_json("\"ISVDataSize\":7,\"ISVData\":null", c,
+	    &w), 0);
+	ck_assert_uint_eq(w, 0);
+	ck_assert_int_eq(one_json("\"ISVDataSize\":7,\"ISVData\":"
+	    "\"System.Byte[]\"", c, &w), 0);
+	ck_assert_uint_eq(w, 1);
+	ck_log_has("System.Byte[]");
+	ck_assert(strstr(logbuf, "but ISVData has") == NULL);
+	coll_free(c);
+}
+END_TEST
+
+/*
+ * Found by tests/fuzz: what a log line quotes from the file is escaped.
+ * jansson's "near '...'" cut a UTF-8 character in two (fuzz_json), and a
+ * PackageID with a control character went raw into every message about
+ * its record (fuzz_csv); the logs are UTF-8 and one line per message.
+ */
+START_TEST(test_log_lines_escaped)
+{
+	struct coll	*c = coll_new();
+	const char	*text;
+
+	log_reset();
+	ck_assert_int_eq(parse_text("[{\"PackageID\":\"\\\xc3\xa9\"}]", c,
+	    NULL), -1);
+	ck_assert_int_eq(nerrors, 1);
+	ck_log_has("invalid escape near '\"\\\\xc3'");
+	ck_assert(dp_utf8_valid(logbuf, loglen));
+
+	log_reset();
+	text = "\"PackageID\",\"ServerNALPath\",\"SiteCode\",\"Status\"\r\n"
+	    "\"P\x12\n1\",\"N\",\"S\",\"x\"\r\n";
+	ck_assert_int_eq(dp_import_parse("t.csv", text, strlen(text), collect,
+	    c, NULL), -1);
+	ck_assert_int_eq(nerrors, 1);
+	ck_log_has("t.csv: record 1 (PackageID P\\x12\\x0a1): field Status: ");
+	ck_assert(memchr(logbuf, 0x12, loglen) == NULL);
+	/* One message, one line. */
+	ck_assert_ptr_eq(strchr(logbuf, '\n'), logbuf + loglen - 1);
 	coll_free(c);
 }
 END_TEST
@@ -1358,6 +1430,8 @@ import_suite(void)
 	tcase_add_test(tc, test_json_keys);
 	tcase_add_test(tc, test_json_enum_warnings);
 	tcase_add_test(tc, test_json_syntax);
+	tcase_add_test(tc, test_isv_data_size);
+	tcase_add_test(tc, test_log_lines_escaped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csv");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -160,6 +161,74 @@ START_TEST(test_not_a_database)
 	ck_assert_ptr_null(other);
 	ck_assert_msg(strstr(err, "not a dpagent database") != NULL, "%s",
 	    err);
+}
+END_TEST
+
+/* The open-time refusals name the file and the problem exactly (see
+ * doc/faults.md); SQLite's own "unable to open database file" and "disk
+ * I/O error" name neither. */
+START_TEST(test_open_refusals)
+{
+	char err[512], want[512], path[96];
+	struct dp_store *other;
+	sqlite3 *db;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/missing.db", tmpdir);
+	ck_assert_ptr_null(dp_store_open(path, 0, 100, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: unable to open database file: No "
+	    "such file or directory (create it with 'dpctl --db %s init')",
+	    path, path);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(access(path, F_OK), -1);	/* not created */
+
+	snprintf(path, sizeof(path), "%s/dir.db", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_ptr_null(dp_store_open(path, DP_STORE_CREATE, 100, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: unable to open database file: it is "
+	    "a directory", path);
+	ck_assert_str_eq(err, want);
+
+	snprintf(path, sizeof(path), "%s/header.db", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("SQLite format 2, not 3; and then nothing that SQLite reads "
+	    "as a database header at all....................................."
+	    "..................................................", f);
+	fclose(f);
+	ck_assert_ptr_null(dp_store_open(path, 0, 100, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not a dpagent database, or its "
+	    "header is damaged (file is not a database): check the path, or "
+	    "restore the database from a backup", path);
+	ck_assert_str_eq(err, want);
+
+	db = raw_open();
+	raw_exec(db, "PRAGMA user_version = 4");
+	sqlite3_close(db);
+	other = dp_store_open(dbpath, DP_STORE_CREATE, 100, err, sizeof(err));
+	ck_assert_ptr_null(other);
+	snprintf(want, sizeof(want), "%s: database schema version 4 is newer "
+	    "than this dpagent's (%d): upgrade dpagent", dbpath,
+	    DP_SCHEMA_VERSION);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+/* A write past the busy timeout says who held the database. */
+START_TEST(test_busy_message)
+{
+	sqlite3 *db = raw_open();
+
+	raw_exec(db, "BEGIN IMMEDIATE");
+	ck_assert_int_eq(dp_store_write_begin(st), DP_STORE_BUSY);
+	ck_assert_str_eq(dp_store_errmsg(st), "starting a write: database is "
+	    "locked (another process held the write lock for longer than "
+	    "1000 ms)");
+	raw_exec(db, "ROLLBACK");
+	sqlite3_close(db);
+	ck_assert_int_eq(dp_store_write_begin(st), 0);
+	ck_assert_int_eq(dp_store_write_end(st, false), 0);
 }
 END_TEST
 
@@ -622,6 +691,8 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_schema_version);
 	tcase_add_test(tc, test_not_a_database);
+	tcase_add_test(tc, test_open_refusals);
+	tcase_add_test(tc, test_busy_message);
 	tcase_add_test(tc, test_next_order);
 	tcase_add_test(tc, test_servers_packages);
 	tcase_add_test(tc, test_surrogates_stable);
