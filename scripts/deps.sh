@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libsqlite3-dev sqlite3 libjansson-dev libcsv-dev check
       libsnmp-dev snmpd snmp snmptrapd smitools
+      clang valgrind
       python3 python3-yaml ca-certificates procps
       libsnmp-perl prometheus-snmp-exporter php-cli zabbix-frontend-php)
 # The IETF base MIBs come from the npm registry's net-snmp package at build

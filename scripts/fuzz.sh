@@ -36,11 +36,11 @@ fi
 
 bd=$root/build-fuzz
 echo "fuzz.sh: building $bd with $cc"
-cmake -S tests/fuzz -B "$bd" -DCMAKE_C_COMPILER="$cc" >"$bd.cmake.log" 2>&1 ||
-	{ cat "$bd.cmake.log" >&2; exit 2; }
+mkdir -p "$bd"
+cmake -S tests/fuzz -B "$bd" -DCMAKE_C_COMPILER="$cc" >"$bd/cmake.log" 2>&1 ||
+	{ cat "$bd/cmake.log" >&2; exit 2; }
 cmake --build "$bd" -j"${FUZZ_BUILD_JOBS:-1}" >"$bd/build.log" 2>&1 ||
 	{ cat "$bd/build.log" >&2; exit 2; }
-rm -f "$bd.cmake.log"
 
 mkdir -p "$bd/artifacts" "$bd/corpus-work" "$bd/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

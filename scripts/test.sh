@@ -1,10 +1,37 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds with -Werror in
-# build/, runs every CTest test (unit, MIB, integration).
-#   scripts/test.sh [extra ctest arguments]
+# The whole test suite: installs what is missing, then
+#   1. builds with -Werror in build/ and runs every CTest test there: unit,
+#      MIB, integration (both modes), faults, load, security, and valgrind
+#      memcheck over the integration dpagentd;
+#   2. builds with -fsanitize=address,undefined in build-asan/ and runs the
+#      suite again (all but the valgrind and load tests);
+#   3. runs each libFuzzer target for 20 s (scripts/fuzz.sh).
+#   scripts/test.sh [extra ctest arguments, for step 1 only]
+# DP_TEST_STEPS="1 2 3" (default) chooses the steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDP_WERROR=ON
-cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+steps=${DP_TEST_STEPS:-1 2 3}
+jobs=$(nproc)
+t0=$SECONDS
+step() { echo "== test.sh: $* ($((SECONDS - t0)) s)" >&2; }
+
+case " $steps " in *" 1 "*)
+	step "1: build/ (-Werror), every test"
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDP_WERROR=ON
+	cmake --build build -j"$jobs"
+	ctest --test-dir build --output-on-failure -j"$jobs" "$@"
+esac
+case " $steps " in *" 2 "*)
+	step "2: build-asan/ (ASan + UBSan), the suite without valgrind and load"
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDP_WERROR=ON \
+	    -DDP_SANITIZE=ON
+	cmake --build build-asan -j"$jobs"
+	ctest --test-dir build-asan --output-on-failure -j"$jobs" \
+	    -LE 'valgrind|load'
+esac
+case " $steps " in *" 3 "*)
+	step "3: libFuzzer targets, 20 s each"
+	bash scripts/fuzz.sh 20
+esac
+step "all passed"
