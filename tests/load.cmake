@@ -11,8 +11,8 @@ set_tests_properties(integration_load PROPERTIES LABELS load TIMEOUT 600
 
 # valgrind memcheck over the integration suites' dpagentd (DP_VALGRIND=1 in
 # dpstack.py): each dpagentd must stop on SIGTERM with exit 0, i.e. no
-# memcheck error and no definite leak (no suppressions are needed).  What
-# cannot run under valgrind skips itself with its reason.
+# memcheck error and no definite leak (tests/valgrind.supp: one leak inside
+# libnetsnmp, explained there).  What cannot run under valgrind skips itself with its reason.
 # Registered whether or not valgrind is installed: without it they fail
 # and say so, rather than pass unchecked.
 foreach(t agent set notify)

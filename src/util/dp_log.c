@@ -35,10 +35,28 @@ void
 dp_vlog(int prio, const char *fmt, va_list ap)
 {
 	char msg[1024];
+	int n;
 
 	if (prio > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+
+	/* A line cut at the end of msg must not end inside a UTF-8
+	 * sequence: back off over its continuation bytes and lead byte. */
+	if (n >= (int)sizeof(msg)) {
+		size_t end = sizeof(msg) - 1;
+		size_t i = end;
+
+		while (i > 0 && ((unsigned char)msg[i - 1] & 0xC0) == 0x80)
+			i--;
+		if (i > 0 && (unsigned char)msg[i - 1] >= 0xC0) {
+			unsigned char lead = (unsigned char)msg[i - 1];
+			size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+
+			if (end - (i - 1) < need)
+				msg[i - 1] = '\0';
+		}
+	}
 	log_sink(prio, msg, log_arg);
 }
 

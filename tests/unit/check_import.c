@@ -1398,6 +1398,39 @@ START_TEST(test_store_refused_unchanged)
 }
 END_TEST
 
+/* A log line longer than the log's buffer is cut before a UTF-8 sequence
+ * that would not fit whole, never inside it. */
+START_TEST(test_log_cut_utf8)
+{
+	char arg[1100];
+	const char *line;
+	size_t n;
+
+	/* 1022 ASCII bytes, then U+00E9 (2 bytes): byte 1023 would be its
+	 * lead byte alone.  Then U+20AC (3 bytes) from byte 1021: two of
+	 * its three bytes would fit. */
+	for (int pad = 1022; pad >= 1021; pad--) {
+		memset(arg, 'a', (size_t)pad);
+		strcpy(arg + pad, pad == 1022 ? "\xc3\xa9tail" :
+		    "\xe2\x82\xactail");
+		log_reset();
+		dp_log(DP_LOG_ERR, "%s", arg);
+		line = logbuf + 2;	/* after "3 " */
+		n = strcspn(line, "\n");
+		ck_assert_uint_eq(n, (size_t)pad);
+		ck_assert_int_eq(line[n - 1], 'a');
+	}
+	/* A sequence that fits whole is kept. */
+	memset(arg, 'a', 1020);
+	strcpy(arg + 1020, "\xe2\x82\xactail");
+	log_reset();
+	dp_log(DP_LOG_ERR, "%s", arg);
+	line = logbuf + 2;
+	ck_assert_uint_eq(strcspn(line, "\n"), 1023);
+	ck_assert_int_eq(memcmp(line + 1020, "\xe2\x82\xac", 3), 0);
+}
+END_TEST
+
 static Suite *
 import_suite(void)
 {
@@ -1432,6 +1465,7 @@ import_suite(void)
 	tcase_add_test(tc, test_json_syntax);
 	tcase_add_test(tc, test_isv_data_size);
 	tcase_add_test(tc, test_log_lines_escaped);
+	tcase_add_test(tc, test_log_cut_utf8);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csv");
