@@ -111,14 +111,15 @@ make_row(struct row *r, uint64_t server, uint64_t package, uint64_t nsites)
 
 	snprintf(r->host, sizeof(r->host), "DP%04" PRIu64 ".%s.contoso.com",
 	    server + 1, server % 3 == 2 ? "branch" : "corp");
-	snprintf(r->site, sizeof(r->site), "P%02" PRIu64, site + 1);
+	/* nsites <= 99: site codes P01..P99 (the % tells the compiler) */
+	snprintf(r->site, sizeof(r->site), "P%02u", (unsigned)(site % 99) + 1);
 	snprintf(r->nal, sizeof(r->nal),
 	    "[\"Display=\\\\%s\\\"]MSWNET:[\"SMS_SITE=%s\"]\\\\%s\\",
 	    r->host, r->site, r->host);
 	escape(r->nal, r->nal_json, sizeof(r->nal_json), true);
 	escape(r->nal, r->nal_csv, sizeof(r->nal_csv), false);
-	snprintf(r->source_site, sizeof(r->source_site), "P%02" PRIu64,
-	    src + 1);
+	snprintf(r->source_site, sizeof(r->source_site), "P%02u",
+	    (unsigned)(src % 99) + 1);
 	snprintf(r->package_id, sizeof(r->package_id), "%s%05" PRIX64,
 	    r->source_site, package + 1);
 	snprintf(r->site_name, sizeof(r->site_name), "Contoso Site %s",
