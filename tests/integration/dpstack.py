@@ -128,6 +128,31 @@ def dpctl(db, *args, check=True):
     return r
 
 
+def agent_conf(directory, **tokens):
+    """A dpagentd.conf; agentxPingInterval 1 makes reconnection quick."""
+    path = os.path.join(directory, "dpagentd.conf")
+    tokens.setdefault("agentxPingInterval", 1)
+    with open(path, "w") as f:
+        for k, v in tokens.items():
+            f.write("%s %s\n" % (k, v))
+    return path
+
+
+def sql(db, *statements):
+    """Each statement (text or (text, args)) in one transaction, as another
+    writer of the database would."""
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        for st in statements:
+            if isinstance(st, tuple):
+                con.execute(*st)
+            else:
+                con.execute(st)
+        con.commit()
+    finally:
+        con.close()
+
+
 def subagent_only(reason):
     """A unittest skip decorator for what only the AgentX subagent has
     (DP_MODE=dlmod prints the reason)."""

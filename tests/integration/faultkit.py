@@ -16,7 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
-from dpstack import DATA, SCALARS, dpctl, model  # noqa: E402
+from dpstack import (DATA, SCALARS, agent_conf, dpctl,  # noqa: E402,F401
+                     model, sql)
 
 SAMPLE = os.path.join(DATA, "sample-ps7.json")
 AGE = SCALARS + ".12.0"  # dpLastImportAge moves with the clock
@@ -45,28 +46,8 @@ def make_db(directory, name="dp.db"):
     return db
 
 
-def agent_conf(directory, **tokens):
-    """A dpagentd.conf; agentxPingInterval 1 makes reconnection quick."""
-    path = os.path.join(directory, "dpagentd.conf")
-    tokens.setdefault("agentxPingInterval", 1)
-    with open(path, "w") as f:
-        for k, v in tokens.items():
-            f.write("%s %s\n" % (k, v))
-    return path
 
 
-def sql(db, *statements):
-    """Each statement (text or (text, args)) in one transaction."""
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        for st in statements:
-            if isinstance(st, tuple):
-                con.execute(*st)
-            else:
-                con.execute(st)
-        con.commit()
-    finally:
-        con.close()
 
 
 def query(db, q, *args):

@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import (ROW_ENTRY, SCALARS, SNMP_TRAP_OID,  # noqa: E402
                      STATUS_CHANGE, STATUS_SUMMARY, SUMMARY, SYS_UPTIME,
-                     Stack, TrapReceiver, dpctl, ms_date_and_time)
+                     Stack, TrapReceiver, agent_conf, dpctl,
+                     ms_date_and_time, sql)
 
 SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
 CONF = os.path.join(dpstack.SOURCE, "conf")
@@ -54,27 +55,8 @@ def make_db(directory, rows=None):
     return db
 
 
-def agent_conf(directory, **tokens):
-    """A dpagentd.conf; agentxPingInterval 1 makes reconnection quick."""
-    path = os.path.join(directory, "dpagentd.conf")
-    tokens.setdefault("agentxPingInterval", 1)
-    with open(path, "w") as f:
-        for k, v in tokens.items():
-            f.write("%s %s\n" % (k, v))
-    return path
 
 
-def sql(db, *statements):
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        for st in statements:
-            if isinstance(st, tuple):
-                con.execute(*st)
-            else:
-                con.execute(st)
-        con.commit()
-    finally:
-        con.close()
 
 
 def query(db, q, *args):
