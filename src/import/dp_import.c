@@ -28,11 +28,31 @@
 
 /* ---- messages ------------------------------------------------------------ */
 
+size_t
+imp_escape(const char *s, size_t n, bool utf8, char *buf, size_t buflen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		 i, o = 0;
+
+	for (i = 0; i < n && o + 5 < buflen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
 const char *
 imp_show(const char *s, size_t n, char *buf, size_t buflen)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t		 i, o = 0, shown;
+	size_t		 o, shown;
 	bool		 utf8;
 
 	/* Invalid UTF-8 must not reach a log that is UTF-8 (syslog, the
@@ -45,22 +65,9 @@ imp_show(const char *s, size_t n, char *buf, size_t buflen)
 		    ((unsigned char)s[shown] & 0xc0) == 0x80)
 			shown--;
 	}
-	for (i = 0; i < shown && o + 5 < buflen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		} else
-			buf[o++] = (char)c;
-	}
-	if (shown < n && o + 4 < buflen) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
+	o = imp_escape(s, shown, utf8, buf, buflen);
+	if (shown < n && o + 4 < buflen)
+		memcpy(buf + o, "...", 4);
 	return buf;
 }
 

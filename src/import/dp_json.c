@@ -242,22 +242,9 @@ json_record(struct imp_file *f, json_t *obj)
 static const char *
 error_text(const char *s, char *buf, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t		 i, o = 0, n = strlen(s);
-	bool		 utf8 = dp_utf8_valid(s, n);
+	size_t n = strlen(s);
 
-	for (i = 0; i < n && o + 5 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		} else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
+	imp_escape(s, n, dp_utf8_valid(s, n), buf, len);
 	return buf;
 }
 

@@ -153,6 +153,37 @@ def sql(db, *statements):
         con.close()
 
 
+def expected_status_change(ev):
+    """The varbinds after sysUpTime.0 of the dpStatusChange of ev, a
+    status_event row."""
+    inst = ".%d.%d" % (ev["server_idx"], ev["package_idx"])
+    col = ROW_ENTRY + ".%d" + inst
+    return [(SNMP_TRAP_OID, "OID", STATUS_CHANGE),
+            (col % 18, "INTEGER", ev["status"]),
+            (col % 19, "INTEGER", ev["prev_status"]),
+            (col % 9, "STRING", ev["package_id"].encode()),
+            (col % 14, "STRING", ev["server_nal_path"].encode()),
+            (col % 15, "STRING", ev["site_code"].encode()),
+            (col % 20, "STRING", ms_date_and_time(ev["at_ms"])),
+            (col % 21, "Gauge32", ev["seq"] & 0xffffffff)]
+
+
+def seqs_of(receiver, after=0):
+    """dpSequence of the dpStatusChanges a TrapReceiver got, after seq."""
+    return [t.seq for t in receiver.of(STATUS_CHANGE)
+            if t.seq is not None and t.seq > after]
+
+
+def first_appearances(seqs):
+    """seqs without the repeats of a resend, in order."""
+    seen, out = set(), []
+    for s in seqs:
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
 def subagent_only(reason):
     """A unittest skip decorator for what only the AgentX subagent has
     (DP_MODE=dlmod prints the reason)."""

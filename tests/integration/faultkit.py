@@ -17,7 +17,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import (DATA, SCALARS, agent_conf, dpctl,  # noqa: E402,F401
-                     model, sql)
+                     expected_status_change as expected_trap,
+                     first_appearances, model, seqs_of, sql)
 
 SAMPLE = os.path.join(DATA, "sample-ps7.json")
 AGE = SCALARS + ".12.0"  # dpLastImportAge moves with the clock
@@ -204,32 +205,10 @@ def bump(db, rows):
                  "server_idx = ? AND package_idx = ?", (s, p)))
 
 
-def expected_trap(ev):
-    """The varbinds after sysUpTime.0 of ev's dpStatusChange."""
-    inst = ".%d.%d" % (ev["server_idx"], ev["package_idx"])
-    col = dpstack.ROW_ENTRY + ".%d" + inst
-    return [(dpstack.SNMP_TRAP_OID, "OID", dpstack.STATUS_CHANGE),
-            (col % 18, "INTEGER", ev["status"]),
-            (col % 19, "INTEGER", ev["prev_status"]),
-            (col % 9, "STRING", ev["package_id"].encode()),
-            (col % 14, "STRING", ev["server_nal_path"].encode()),
-            (col % 15, "STRING", ev["site_code"].encode()),
-            (col % 20, "STRING", dpstack.ms_date_and_time(ev["at_ms"])),
-            (col % 21, "Gauge32", ev["seq"] & 0xffffffff)]
 
 
-def seqs_of(receiver, after=0):
-    return [t.seq for t in receiver.of(dpstack.STATUS_CHANGE)
-            if t.seq is not None and t.seq > after]
 
 
-def first_appearances(seqs):
-    seen, out = set(), []
-    for s in seqs:
-        if s not in seen:
-            seen.add(s)
-            out.append(s)
-    return out
 
 
 def wait_delivered(db, upto, timeout=15):

@@ -31,7 +31,8 @@ import dpstack  # noqa: E402
 from dpstack import (ROW_ENTRY, SCALARS, SNMP_TRAP_OID,  # noqa: E402
                      STATUS_CHANGE, STATUS_SUMMARY, SUMMARY, SYS_UPTIME,
                      Stack, TrapReceiver, agent_conf, dpctl,
-                     ms_date_and_time, sql)
+                     expected_status_change as expected, first_appearances,
+                     ms_date_and_time, seqs_of, sql)
 
 SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
 CONF = os.path.join(dpstack.SOURCE, "conf")
@@ -78,32 +79,10 @@ def events(db, after=0):
                  "ORDER BY seq", after)
 
 
-def expected(ev):
-    """The varbinds after sysUpTime.0 of ev's dpStatusChange."""
-    inst = ".%d.%d" % (ev["server_idx"], ev["package_idx"])
-    col = ROW_ENTRY + ".%d" + inst
-    return [(SNMP_TRAP_OID, "OID", STATUS_CHANGE),
-            (col % 18, "INTEGER", ev["status"]),
-            (col % 19, "INTEGER", ev["prev_status"]),
-            (col % 9, "STRING", ev["package_id"].encode()),
-            (col % 14, "STRING", ev["server_nal_path"].encode()),
-            (col % 15, "STRING", ev["site_code"].encode()),
-            (col % 20, "STRING", ms_date_and_time(ev["at_ms"])),
-            (col % 21, "Gauge32", ev["seq"] & 0xffffffff)]
 
 
-def seqs_of(receiver, after=0):
-    return [t.seq for t in receiver.of(STATUS_CHANGE)
-            if t.seq is not None and t.seq > after]
 
 
-def first_appearances(seqs):
-    seen, out = set(), []
-    for s in seqs:
-        if s not in seen:
-            seen.add(s)
-            out.append(s)
-    return out
 
 
 def wait_delivered(db, upto, timeout=10):
