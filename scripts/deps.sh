@@ -8,7 +8,12 @@ pkgs=(build-essential cmake pkg-config
       libsnmp-dev snmpd snmp snmptrapd smitools
       clang valgrind
       python3 python3-yaml ca-certificates procps
-      libsnmp-perl prometheus-snmp-exporter php-cli zabbix-frontend-php)
+      libsnmp-perl prometheus-snmp-exporter php-cli zabbix-frontend-php
+      # The real servers of the integration tests (tests/servers.cmake):
+      # Zabbix 6.0 on a private PostgreSQL, Icinga 2, Nagios 4,
+      # Prometheus, SNMPTT.  Installing them starts no service here.
+      zabbix-server-pgsql postgresql php-pgsql icinga2 nagios4
+      prometheus snmptt)
 # The IETF base MIBs come from the npm registry's net-snmp package at build
 # time; any npm will do (the machine's own, or Debian's).
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
