@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+"""check_dp in a real Icinga 2 (issue 17).
+
+A private Icinga 2 (Debian's icinga2, 2.13) runs as root on loopback with
+every path in a temporary directory (-DConfigDir, -DDataDir, -DLogDir,
+-DCacheDir, -DSpoolDir, -DInitRunDir): nothing of /etc/icinga2 or
+/var/lib/icinga2 is read or written.  Its icinga2.conf includes the ITL
+(<itl>, <plugins>) as the stock one does, then the SHIPPED
+conf/icinga2/dpagent.conf and conf/icinga2/dpagent-services.conf.sample
+unchanged, and three hosts whose dp_* variables drive the sample's apply
+rules:
+
+  dpagent     the private stack (snmpd + dpagentd, a non-default
+              community, so that -C must be passed), SNMPv2c
+  dpagent-v3  the same stack over SNMPv3 authPriv (SHA-256/AES) with a
+              dp_community on the host that must NOT be passed
+  dead        a UDP port where nothing listens
+
+1. `icinga2 daemon -C` exits 0 and prints no warning or critical line;
+   the apply rules make exactly the expected services.
+2. The daemon runs (foreground, its own process group, stopped by PID);
+   the ApiListener on 127.0.0.1 and a free TCP port (a throw-away
+   certificate made with `icinga2 pki new-cert`) serves /v1 to an
+   ApiUser.  After each change of the data or the stack, the test asks
+   for an immediate check (POST /v1/actions/reschedule-check) and polls
+   GET /v1/objects/services until every service has a check result that
+   started after the change; then each service's state, output and
+   performance data are compared with what the model (plain SQL) says,
+   exactly, and its command line with the dp_* variables it was given.
+
+The phases: the sample export; an import that puts four rows of DP01 in
+deleted(3); plain SQL that sets every deleted row back to none(0);
+dpagentd stopped (the master still answers: CRITICAL, doc/check_dp.md);
+dpagentd started again.  The dead port is UNKNOWN (timeout).
+
+Nothing is skipped: a missing program fails with what to install.
+"""
+
+import atexit
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import dpstack  # noqa: E402
+from dpstack import Stack, dpctl, sql  # noqa: E402
+
+SOURCE = dpstack.SOURCE
+SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
+COMMAND_CONF = os.path.join(SOURCE, "conf", "icinga2", "dpagent.conf")
+SERVICES_CONF = os.path.join(SOURCE, "conf", "icinga2",
+                             "dpagent-services.conf.sample")
+COMMUNITY = "dpsecret"
+V3 = ("createUser dpmon SHA-256 authpass123 AES privpass123\n"
+      "rouser dpmon authpriv\n")
+NODE = "dpagent-test"
+STATES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
+BUCKETS = ["none", "updated", "added", "deleted", "other"]
+PHASE_TIMEOUT = 25  # seconds for every service to be checked again
+
+_daemons = []  # Popen of daemons started here: stopped at exit too
+
+
+def _stop_daemon(proc):
+    """SIGTERM to the daemon's PID, SIGKILL after 15 s; then whatever is
+    left in its process group (the group's ID is the daemon's PID: it was
+    started with start_new_session)."""
+    if proc in _daemons:
+        _daemons.remove(proc)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+_tmpdirs = []  # removed at exit and on a signal too
+
+
+def _cleanup():
+    for p in list(_daemons):
+        _stop_daemon(p)
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def _chain(sig):
+    """On a signal: our daemons and directories, then dpstack's handler
+    (which stops the stack's processes and exits)."""
+    previous = signal.getsignal(sig)
+
+    def handler(signum, frame):
+        _cleanup()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os._exit(128 + signum)
+    signal.signal(sig, handler)
+
+
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    _chain(_sig)
+
+
+def need(program, package):
+    path = shutil.which(program)
+    if path is None:
+        raise AssertionError("%s not found: install the Debian package %s "
+                             "(scripts/deps.sh)" % (program, package))
+    return path
+
+
+def free_tcp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def check_dp_path():
+    path = os.path.abspath(os.path.join(dpstack.BUILD, "check_dp"))
+    if not os.path.exists(path):
+        raise AssertionError("check_dp not built (%s)" % path)
+    return path
+
+
+def icinga_string(s):
+    return json.dumps(s)  # a JSON string is an Icinga 2 string literal
+
+
+# -- the model, read with plain SQL -----------------------------------------
+
+class Oracle:
+    def __init__(self, db):
+        self.db = db
+
+    def _one(self, query, args=()):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        con.row_factory = sqlite3.Row
+        try:
+            return con.execute(query, args).fetchone()
+        finally:
+            con.close()
+
+    def scope(self, server=None, package=None):
+        """(counts, meta) of the whole agent, one server (name, or first
+        label of the name) or one package."""
+        meta = self._one("SELECT * FROM meta")
+        if server is not None:
+            row = self._one("SELECT * FROM server WHERE lower(name) = "
+                            "lower(?) OR lower(name) LIKE lower(?) || '.%'",
+                            (server, server))
+        elif package is not None:
+            row = self._one("SELECT * FROM package WHERE package_id = ?",
+                            (package,))
+        else:
+            row = meta
+        return row, meta
+
+
+def expected_perf(row, meta, svars, agent):
+    """The performance data check_dp must print for a scope, except the
+    import age's value: [(label, value or None, uom, warn, crit, min,
+    max)]."""
+    out = []
+    if agent:
+        out += [("servers", row["servers"], "", "", "", "0", ""),
+                ("packages", row["packages"], "", "", "", "0", "")]
+    out.append(("rows", row["rows"], "", "", "", "0", ""))
+    status = svars.get("dp_status", "deleted")
+    for b in BUCKETS:
+        w = svars.get("dp_warning", "") if b == status else ""
+        c = svars.get("dp_critical", "") if b == status else ""
+        out.append((b, row["n_" + b], "", w, c, "0", str(row["rows"])))
+    out.append(("import_age", None, "s", svars.get("dp_age_warning", ""),
+                svars.get("dp_age_critical", ""), "0", ""))
+    if agent:
+        out.append(("pending_writes", meta["pending_writes"], "", "", "",
+                    "0", ""))
+    return out
+
+
+# Icinga 2 stores each value as a string without the label's quotes.
+PERF = re.compile(r"^'?([a-z_]+)'?=(-?[0-9.]+|U)([a-zA-Z%]*)"
+                  r"((?:;[^;]*){0,4})$")
+
+
+def parse_perf(items):
+    out = []
+    for item in items:
+        m = PERF.match(item)
+        if m is None:
+            raise AssertionError("performance data not in the guidelines' "
+                                 "format: %r" % item)
+        rest = (m.group(4).split(";")[1:] + [""] * 4)[:4]
+        out.append((m.group(1), m.group(2), m.group(3)) + tuple(rest))
+    return out
+
+
+# -- the scenario -----------------------------------------------------------
+
+# host -> service -> the service's own dp_* variables, as the host's
+# dictionaries give them to the sample's apply rules.
+AGENT_VARS = {"dp_warning": "0", "dp_critical": "3",
+              "dp_age_warning": "90000", "dp_age_critical": "180000"}
+SERVER_VARS = {"DP02.corp.contoso.com": {"dp_critical": "0"},
+               "dp01": {"dp_warning": "0", "dp_critical": "5"},
+               "DP99.corp.contoso.com": {"dp_critical": "0"}}
+PACKAGE_VARS = {"PS200003": {"dp_warning": "0", "dp_critical": "1"}}
+V3_PACKAGE_VARS = {"PS100012": {"dp_warning": "0", "dp_critical": "5"}}
+# A service of the test's own (not from the sample): another Status.
+ADDED_VARS = {"dp_status": "added", "dp_warning": "2", "dp_max_rows": 0}
+
+STACK_SERVICES = ["dpagent!dp", "dpagent!dp-server-DP02.corp.contoso.com",
+                  "dpagent!dp-server-dp01",
+                  "dpagent!dp-server-DP99.corp.contoso.com",
+                  "dpagent!dp-package-PS200003", "dpagent!dp-added",
+                  "dpagent-v3!dp-package-PS100012"]
+DEAD_SERVICES = ["dead!dp"]
+
+# The states of each phase (the sample: 1 deleted row, on DP02 for
+# PS200003; 3 added rows).
+SAMPLE_STATES = {
+    "dpagent!dp": "WARNING",                           # 1 deleted: -w 0
+    "dpagent!dp-server-DP02.corp.contoso.com": "CRITICAL",  # 1: -c 0
+    "dpagent!dp-server-dp01": "OK",                    # 0 deleted
+    "dpagent!dp-server-DP99.corp.contoso.com": "UNKNOWN",   # not found
+    "dpagent!dp-package-PS200003": "WARNING",          # 1: -w 0 -c 1
+    "dpagent!dp-added": "WARNING",                     # 3 added: -w 2
+    "dpagent-v3!dp-package-PS100012": "OK",            # 0 deleted
+}
+# DP01's four rows in none(0) go to deleted(3) by an import.
+DP01_DELETED = ["PS100012", "PS100034", "PS100057", "PS200003"]
+IMPORT_STATES = {
+    "dpagent!dp": "CRITICAL",                          # 5 deleted: -c 3
+    "dpagent!dp-server-DP02.corp.contoso.com": "CRITICAL",
+    "dpagent!dp-server-dp01": "WARNING",               # 4: -w 0 -c 5
+    "dpagent!dp-server-DP99.corp.contoso.com": "UNKNOWN",
+    "dpagent!dp-package-PS200003": "CRITICAL",         # 2: -c 1
+    "dpagent!dp-added": "WARNING",
+    "dpagent-v3!dp-package-PS100012": "WARNING",       # 1: -w 0
+}
+# Plain SQL: every deleted row back to none.
+SQL_STATES = dict((k, "OK") for k in SAMPLE_STATES)
+SQL_STATES["dpagent!dp-server-DP99.corp.contoso.com"] = "UNKNOWN"
+SQL_STATES["dpagent!dp-added"] = "WARNING"
+NO_AGENT_STATES = dict((k, "CRITICAL") for k in SAMPLE_STATES)
+
+
+def write_import(path, packages, server="DP01", status=3):
+    """A ConfigMgr export of the sample's rows of one server and these
+    packages, with another Status."""
+    with open(SAMPLE, encoding="utf-8-sig") as f:
+        recs = json.load(f)
+    out = [dict(r, Status=status) for r in recs
+           if "\\\\%s." % server in r["ServerNALPath"] and
+           r["PackageID"] in packages]
+    if len(out) != len(packages):
+        raise AssertionError("sample rows not found: %r" % packages)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f)
+
+
+class Icinga:
+    """A private icinga2 daemon: its configuration, API and process."""
+
+    def __init__(self, directory, stack_port, dead_port):
+        self.dir = directory
+        self.api_port = free_tcp_port()
+        self.password = base64.b16encode(os.urandom(12)).decode()
+        self.proc = None
+        for d in ("etc", "data", "data/certs", "log", "cache", "spool",
+                  "run"):
+            os.makedirs(os.path.join(directory, d), exist_ok=True)
+        self.conf = os.path.join(directory, "etc", "icinga2.conf")
+        self.out = os.path.join(directory, "icinga2.out")
+        self.defines = ["-DConfigDir=" + os.path.join(directory, "etc"),
+                        "-DDataDir=" + os.path.join(directory, "data"),
+                        "-DLogDir=" + os.path.join(directory, "log"),
+                        "-DCacheDir=" + os.path.join(directory, "cache"),
+                        "-DSpoolDir=" + os.path.join(directory, "spool"),
+                        "-DInitRunDir=" + os.path.join(directory, "run"),
+                        "-DRunAsUser=root", "-DRunAsGroup=root"]
+        self._certificate()
+        self._config(stack_port, dead_port)
+
+    def _certificate(self):
+        """The ApiListener's identity: a self-signed certificate for
+        NodeName from icinga2's own `pki new-cert`, which is also its CA
+        (DataDir/certs/)."""
+        certs = os.path.join(self.dir, "data", "certs")
+        key = os.path.join(certs, NODE + ".key")
+        crt = os.path.join(certs, NODE + ".crt")
+        r = subprocess.run(
+            [need("icinga2", "icinga2"), "pki", "new-cert", "--cn", NODE,
+             "--key", key, "--cert", crt] + self.defines,
+            capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or not os.path.exists(crt):
+            raise AssertionError("icinga2 pki new-cert (%d): %s" % (
+                r.returncode, r.stdout + r.stderr))
+        shutil.copy(crt, os.path.join(certs, "ca.crt"))
+        self.ca = crt
+
+    def _config(self, stack_port, dead_port):
+        def dictionary(d):
+            return "{ %s }" % "; ".join(
+                "%s = %s" % (k, icinga_string(v) if isinstance(v, str)
+                             else v) for k, v in sorted(d.items()))
+
+        def entries(var, d):
+            return "".join('\tvars.%s[%s] = %s\n' % (var, icinga_string(k),
+                                                      dictionary(v))
+                           for k, v in d.items())
+
+        log = os.path.join(self.dir, "log", "icinga2.log")
+        with open(self.conf, "w") as f:
+            f.write("""// A private Icinga 2 for test_server_icinga.py
+const PluginDir = %(plugindir)s
+const NodeName = %(node)s
+const ZoneName = NodeName
+
+object Endpoint NodeName { }
+object Zone ZoneName { endpoints = [ NodeName ] }
+
+include <itl>
+include <plugins>
+
+object CheckerComponent "checker" { }
+object FileLogger "main-log" {
+	path = %(log)s
+	severity = "information"
+}
+object ApiListener "api" {
+	bind_host = "127.0.0.1"
+	bind_port = %(api_port)d
+	accept_config = false
+	accept_commands = false
+}
+object ApiUser "dptest" {
+	password = %(password)s
+	permissions = [ "objects/query/*", "actions/reschedule-check" ]
+}
+
+// As the stock conf.d/templates.conf, with a short interval.
+template Host "generic-host" {
+	max_check_attempts = 1
+	check_interval = 1m
+	check_command = "dummy"
+	vars.dummy_state = 0
+}
+template Service "generic-service" {
+	max_check_attempts = 1
+	check_interval = 5s
+	retry_interval = 5s
+}
+
+// What a user installs, unchanged.
+include %(command_conf)s
+include %(services_conf)s
+
+object Host "dpagent" {
+	import "generic-host"
+	address = "127.0.0.1"
+	vars.dp_port = %(stack_port)d
+	vars.dp_community = %(community)s
+	vars.dp_timeout = 5
+	vars.dp_agent = %(agent)s
+%(servers)s%(packages)s}
+
+object Service "dp-added" {
+	import "generic-service"
+	host_name = "dpagent"
+	check_command = "dp"
+%(added)s}
+
+object Host "dpagent-v3" {
+	import "generic-host"
+	address = "127.0.0.1"
+	vars.dp_port = %(stack_port)d
+	vars.dp_timeout = 5
+	vars.dp_community = "not-for-v3"
+	vars.dp_v3 = true
+	vars.dp_user = "dpmon"
+	vars.dp_seclevel = "authPriv"
+	vars.dp_authproto = "SHA-256"
+	vars.dp_authpasswd = "authpass123"
+	vars.dp_privproto = "AES"
+	vars.dp_privpasswd = "privpass123"
+%(v3packages)s}
+
+object Host "dead" {
+	import "generic-host"
+	address = "127.0.0.1"
+	vars.dp_port = %(dead_port)d
+	vars.dp_timeout = 2
+	vars.dp_agent = { dp_warning = "0" }
+}
+""" % {"plugindir": icinga_string(os.path.dirname(check_dp_path())),
+                "node": icinga_string(NODE), "log": icinga_string(log),
+                "api_port": self.api_port,
+                "password": icinga_string(self.password),
+                "command_conf": icinga_string(COMMAND_CONF),
+                "services_conf": icinga_string(SERVICES_CONF),
+                "stack_port": stack_port, "dead_port": dead_port,
+                "community": icinga_string(COMMUNITY),
+                "agent": dictionary(AGENT_VARS),
+                "servers": entries("dp_servers", SERVER_VARS),
+                "packages": entries("dp_packages", PACKAGE_VARS),
+                "v3packages": entries("dp_packages", V3_PACKAGE_VARS),
+                "added": "".join("\tvars.%s = %s\n" % (
+                    k, icinga_string(v) if isinstance(v, str) else v)
+                    for k, v in sorted(ADDED_VARS.items()))})
+
+    def argv(self, *extra):
+        return [need("icinga2", "icinga2"), "daemon", "-c", self.conf] + \
+            self.defines + list(extra)
+
+    def validate(self):
+        return subprocess.run(self.argv("-C"), capture_output=True,
+                              text=True, timeout=120)
+
+    def start(self):
+        """The daemon in the foreground, in its own process group;
+        returns once the API answers."""
+        with open(self.out, "wb") as out:
+            self.proc = subprocess.Popen(
+                self.argv(), stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        _daemons.append(self.proc)
+        # dpstack's SIGTERM/SIGINT/SIGHUP handler stops it too.
+        dpstack._live.append(self.proc)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("icinga2 exited (%d):\n%s" % (
+                    self.proc.returncode, self.logs()))
+            try:
+                self.services()
+                return
+            except urllib.error.HTTPError as e:  # it answers: no retry
+                raise AssertionError("Icinga 2 API: %s\n%s" % (
+                    e, self.logs()))
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline:
+                    raise AssertionError("the Icinga 2 API did not answer "
+                                         "within 30 s:\n" + self.logs())
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.proc is not None:
+            _stop_daemon(self.proc)
+
+    def logs(self):
+        if not os.path.exists(self.out):
+            return "(no icinga2 output)"
+        with open(self.out, errors="replace") as f:
+            return "--- icinga2 output\n" + f.read()[-6000:]
+
+    def api(self, method, path, body=None):
+        ctx = ssl.create_default_context(cafile=self.ca)
+        ctx.check_hostname = False  # the certificate names NodeName
+        req = urllib.request.Request(
+            "https://127.0.0.1:%d%s" % (self.api_port, path), method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Accept": "application/json",
+                     "Content-Type": "application/json",
+                     "Authorization": "Basic " + base64.b64encode(
+                         ("dptest:" + self.password).encode()).decode()})
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+            return json.loads(r.read().decode())
+
+    def services(self):
+        """name -> attrs of every Service."""
+        r = self.api("GET", "/v1/objects/services?attrs=state&"
+                     "attrs=last_check_result&attrs=vars")
+        return dict((x["name"], x["attrs"]) for x in r["results"])
+
+    def check_now(self, names):
+        """Every service of names checked again, from now on; returns
+        their attrs once each has a result of a check started after the
+        call."""
+        t0 = time.time()
+        flt = " || ".join('(host.name == %s && service.name == %s)' % (
+            icinga_string(n.split("!")[0]), icinga_string(n.split("!")[1]))
+            for n in names)
+        r = self.api("POST", "/v1/actions/reschedule-check",
+                     {"type": "Service", "filter": flt, "force": True})
+        if len(r["results"]) != len(names) or \
+                any(x["code"] != 200 for x in r["results"]):
+            raise AssertionError("reschedule-check: %r" % r)
+        deadline = time.monotonic() + PHASE_TIMEOUT
+        while True:
+            svcs = self.services()
+            late = [n for n in names
+                    if not svcs[n]["last_check_result"] or
+                    svcs[n]["last_check_result"]["execution_start"] < t0]
+            if not late:
+                return svcs
+            if time.monotonic() > deadline:
+                raise AssertionError("not checked again within %d s: %s\n%s"
+                                     % (PHASE_TIMEOUT, late, self.logs()))
+            time.sleep(0.1)
+
+
+class IcingaServer(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        need("icinga2", "icinga2")
+        need("snmpd", "snmpd")
+        cls.tmp = tempfile.mkdtemp(prefix="dpicinga.")
+        _tmpdirs.append(cls.tmp)
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.db = os.path.join(cls.tmp, "dp.db")
+        dpctl(cls.db, "init")
+        dpctl(cls.db, "import", SAMPLE)
+        cls.oracle = Oracle(cls.db)
+        cls.stack = Stack(cls.db, community=COMMUNITY, extra_conf=V3)
+        cls.addClassCleanup(cls.stack.close)
+        _tmpdirs.append(cls.stack.dir)
+        cls.stack.start_master()
+        cls.stack.start_agent()
+        cls.dead_port = dpstack.free_udp_port()
+        cls.icinga = Icinga(os.path.join(cls.tmp, "icinga2"),
+                            cls.stack.port, cls.dead_port)
+        cls.addClassCleanup(cls.icinga.stop)
+
+    def test_1_validate(self):
+        r = self.icinga.validate()
+        out = r.stdout + r.stderr
+        self.assertEqual(r.returncode, 0, out)
+        bad = [line for line in out.splitlines()
+               if re.search(r"\] (warning|critical)/", line)]
+        self.assertEqual(bad, [], out)
+        # The apply rules of the sample: one service per dictionary
+        # entry, plus dp-added; every CheckCommand of the ITL and ours.
+        self.assertIn("information/ConfigItem: Instantiated %d Services." %
+                      (len(STACK_SERVICES) + len(DEAD_SERVICES)), out)
+        self.assertIn("information/cli: Finished validating the "
+                      "configuration file(s).", out)
+
+    def assert_service(self, name, attrs, want):
+        cr = attrs["last_check_result"]
+        what = "%s: %s" % (name, json.dumps(cr, indent=1))
+        self.assertEqual(STATES[int(attrs["state"])], want, what)
+        self.assertEqual(int(cr["exit_status"]), STATES.index(want), what)
+        self.assertTrue(cr["output"].startswith("DP %s - " % want), what)
+        # The command line: check_dp from PluginDir with exactly the
+        # options of the dp_* variables.
+        host, svc = name.split("!")
+        svars = attrs["vars"] or {}
+        cmd = cr["command"]
+        self.assertEqual(cmd[0], check_dp_path(), what)
+        self.assertEqual(len(cmd) % 2, 1, what)
+        self.assertEqual(len(set(cmd[1::2])), len(cmd[1::2]), what)
+        self.assertEqual(dict(zip(cmd[1::2], cmd[2::2])),
+                         self.expected_args(host, svars), what)
+        return cr
+
+    def expected_args(self, host, svars):
+        opts = {"-H": "127.0.0.1", "-p": str(self.stack.port), "-t": "5"}
+        if host == "dead":  # no dp_community: check_dp's default
+            opts.update({"-p": str(self.dead_port), "-t": "2"})
+        if host == "dpagent":
+            opts["-C"] = COMMUNITY
+        if host == "dpagent-v3":
+            opts.update({"-P": "3", "-U": "dpmon", "-L": "authPriv",
+                         "-a": "SHA-256", "-A": "authpass123", "-x": "AES",
+                         "-X": "privpass123"})
+        flags = {"dp_server": "-s", "dp_package": "-k", "dp_status": "-S",
+                 "dp_warning": "-w", "dp_critical": "-c",
+                 "dp_age_warning": "--age-warning",
+                 "dp_age_critical": "--age-critical", "dp_max_rows": "-n"}
+        for var, flag in flags.items():
+            if var in svars:
+                opts[flag] = str(svars[var])
+        return opts
+
+    def assert_counts(self, name, attrs):
+        """A served scope: the numbers of the model, exactly."""
+        cr = attrs["last_check_result"]
+        svars = attrs["vars"] or {}
+        row, meta = self.oracle.scope(svars.get("dp_server"),
+                                      svars.get("dp_package"))
+        agent = "dp_server" not in svars and "dp_package" not in svars
+        got = parse_perf(cr["performance_data"])
+        want = expected_perf(row, meta, svars, agent)
+        self.assertEqual([g[0] for g in got], [w[0] for w in want], name)
+        for g, w in zip(got, want):
+            label, value, uom, warn, crit, lo, hi = w
+            if label == "import_age":
+                age = (time.time() * 1000 - meta["last_import_ms"]) / 1000
+                self.assertLessEqual(abs(int(g[1]) - age), 30, (name, g))
+                self.assertEqual(g[2:], (uom, warn, crit, lo, hi),
+                                 (name, g))
+            else:
+                self.assertEqual(g, (label, str(value), uom, warn, crit, lo,
+                                     hi), name)
+        # The status line says the same numbers.
+        status = svars.get("dp_status", "deleted")
+        self.assertIn("%d %s" % (row["n_" + status], status),
+                      cr["output"].split("\n")[0], name)
+        return row
+
+    def assert_phase(self, svcs, states):
+        got = dict((n, STATES[int(svcs[n]["state"])]) for n in states)
+        self.assertEqual(got, states)
+        for name, want in states.items():
+            self.assert_service(name, svcs[name], want)
+
+    def test_2_states(self):
+        r = self.icinga.validate()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.icinga.start()
+        svcs = self.icinga.services()
+        self.assertEqual(sorted(svcs), sorted(STACK_SERVICES +
+                                              DEAD_SERVICES))
+
+        # 1. The sample; the dead port.
+        svcs = self.icinga.check_now(STACK_SERVICES + DEAD_SERVICES)
+        self.assert_phase(svcs, SAMPLE_STATES)
+        for name in SAMPLE_STATES:
+            if name != "dpagent!dp-server-DP99.corp.contoso.com":
+                self.assert_counts(name, svcs[name])
+        row = self.assert_counts("dpagent!dp", svcs["dpagent!dp"])
+        self.assertEqual((row["rows"], row["n_deleted"], row["n_added"]),
+                         (24, 1, 3))
+        cr = svcs["dpagent!dp-server-DP99.corp.contoso.com"][
+            "last_check_result"]
+        self.assertEqual(cr["output"], "DP UNKNOWN - server "
+                         "DP99.corp.contoso.com not found in dpServerTable "
+                         "(4 servers)")
+        self.assertEqual(cr["performance_data"], [])
+        self.assert_service("dead!dp", svcs["dead!dp"], "UNKNOWN")
+        self.assertEqual(svcs["dead!dp"]["last_check_result"]["output"],
+                         "DP UNKNOWN - timeout: no complete answer from "
+                         "127.0.0.1 port %d within 2 s" % self.dead_port)
+        # The rows after the status line: DP02's deleted package.
+        out = svcs["dpagent!dp-server-DP02.corp.contoso.com"][
+            "last_check_result"]["output"]
+        self.assertEqual(out.split("\n")[1:], ["deleted rows (1 of 1):",
+                                               "PS200003"])
+
+        # 2. An import puts DP01's four rows in none(0) in deleted(3).
+        path = os.path.join(self.tmp, "dp01-deleted.json")
+        write_import(path, DP01_DELETED)
+        dpctl(self.db, "import", path)
+        svcs = self.icinga.check_now(STACK_SERVICES)
+        self.assert_phase(svcs, IMPORT_STATES)
+        for name in IMPORT_STATES:
+            if name != "dpagent!dp-server-DP99.corp.contoso.com":
+                self.assert_counts(name, svcs[name])
+        self.assertEqual(self.oracle.scope()[0]["n_deleted"], 5)
+        self.assertEqual(self.oracle.scope("dp01")[0]["n_deleted"], 4)
+
+        # 3. Plain SQL: every deleted row back to none(0).
+        sql(self.db, "UPDATE dp SET status = 0 WHERE status = 3")
+        svcs = self.icinga.check_now(STACK_SERVICES)
+        self.assert_phase(svcs, SQL_STATES)
+        for name in SQL_STATES:
+            if name != "dpagent!dp-server-DP99.corp.contoso.com":
+                self.assert_counts(name, svcs[name])
+        self.assertEqual(self.oracle.scope()[0]["n_deleted"], 0)
+
+        # 4. dpagentd stopped: the master answers without the MIB.
+        self.stack.stop_agent()
+        svcs = self.icinga.check_now(STACK_SERVICES)
+        self.assert_phase(svcs, NO_AGENT_STATES)
+        for name in NO_AGENT_STATES:
+            cr = svcs[name]["last_check_result"]
+            self.assertEqual(cr["output"], "DP CRITICAL - 127.0.0.1 does "
+                             "not serve DISTRIBUTION-POINT-MIB: is dpagentd "
+                             "running and connected to snmpd?", name)
+            self.assertEqual(cr["performance_data"], [], name)
+
+        # 5. dpagentd back: the states of the data again.
+        self.stack.start_agent()
+        svcs = self.icinga.check_now(STACK_SERVICES)
+        self.assert_phase(svcs, SQL_STATES)
+        for name in SQL_STATES:
+            if name != "dpagent!dp-server-DP99.corp.contoso.com":
+                self.assert_counts(name, svcs[name])
+
+        self.icinga.stop()
+        self.assertEqual(self.icinga.proc.returncode, 0, self.icinga.logs())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
