@@ -218,8 +218,12 @@ class Stack:
     snmpd with dpagent.so (mode "dlmod", see the module's text)."""
 
     def __init__(self, db, community="public", extra_conf="", sinks=(),
-                 mode=None):
+                 mode=None, address="127.0.0.1"):
+        """address: the loopback address snmpd listens on and sends its
+        notifications from (clientaddr), so that a receiver that finds
+        hosts by source address (Zabbix) can tell two stacks apart."""
         self.mode = mode or MODE
+        self.address = address
         self.module_conf = None  # dlmod: snmpd.conf lines of the module
         self.dir = tempfile.mkdtemp(prefix="dpstack.")
         self.db = db
@@ -234,7 +238,9 @@ class Stack:
             self.agent_log = self.master_log
         self.conf = os.path.join(self.dir, "snmpd.conf")
         with open(self.conf, "w") as f:
-            f.write("agentaddress udp:127.0.0.1:%d\n" % self.port)
+            f.write("agentaddress udp:%s:%d\n" % (address, self.port))
+            if address != "127.0.0.1":
+                f.write("[snmp] clientaddr %s\n" % address)
             f.write("master agentx\n")
             f.write("agentXSocket %s\n" % self.sock)
             f.write("agentXPerms 0600 0700\n")
@@ -406,7 +412,7 @@ class Stack:
     # -- clients -----------------------------------------------------------
 
     def target(self):
-        return "127.0.0.1:%d" % self.port
+        return "%s:%d" % (self.address, self.port)
 
     def client(self, cmd, *args, opts=("-On", "-Oe", "-Ox"), timeout=600):
         argv = [cmd, "-v2c", "-c", self.community, "-t", "3", "-r", "1",
