@@ -2,9 +2,12 @@
 # The whole test suite: installs what is missing, then
 #   1. builds with -Werror in build/ and runs every CTest test there: unit,
 #      MIB, integration (both modes), faults, load, security, and valgrind
-#      memcheck over the integration dpagentd;
+#      memcheck over the integration dpagentd, and the real servers
+#      (Zabbix, Icinga 2, Nagios, Prometheus, SNMPTT);
 #   2. builds with -fsanitize=address,undefined in build-asan/ and runs the
-#      suite again (all but the valgrind and load tests);
+#      suite again (all but the valgrind, load and real-server tests: the
+#      servers check our configuration files, and the same stacks run
+#      under the sanitizers in the other suites);
 #   3. runs each libFuzzer target for 20 s (scripts/fuzz.sh).
 #   scripts/test.sh [extra ctest arguments, for step 1 only]
 # DP_TEST_STEPS="1 2 3" (default) chooses the steps.
@@ -23,12 +26,12 @@ case " $steps " in *" 1 "*)
 	ctest --test-dir build --output-on-failure -j"$jobs" "$@"
 esac
 case " $steps " in *" 2 "*)
-	step "2: build-asan/ (ASan + UBSan), the suite without valgrind and load"
+	step "2: build-asan/ (ASan + UBSan), the suite without valgrind, load, servers"
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDP_WERROR=ON \
 	    -DDP_SANITIZE=ON
 	cmake --build build-asan -j"$jobs"
 	ctest --test-dir build-asan --output-on-failure -j"$jobs" \
-	    -LE 'valgrind|load'
+	    -LE 'valgrind|load|servers'
 esac
 case " $steps " in *" 3 "*)
 	step "3: libFuzzer targets, 20 s each"

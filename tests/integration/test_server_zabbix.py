@@ -239,7 +239,7 @@ class ZabbixServer60(unittest.TestCase):
                         output=["itemid", "key_", "lastvalue", "lastclock",
                                 "state", "error", "type", "valuemapid"])
 
-    def wait(self, ready, what, timeout=60):
+    def wait(self, ready, what, timeout=90):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -300,7 +300,7 @@ class ZabbixServer60(unittest.TestCase):
             o.close()
         return want
 
-    def wait_values(self, host, db, timeout=60):
+    def wait_values(self, host, db, timeout=90):
         """Every polled item of the host holds the model's value, and
         the discovered items are exactly the model's."""
         keys = self.expected_keys(db)
@@ -359,7 +359,7 @@ class ZabbixServer60(unittest.TestCase):
             out[key] = t["value"] == "1"
         return out
 
-    def wait_triggers(self, host, want, timeout=60):
+    def wait_triggers(self, host, want, timeout=90):
         def ready():
             got = self.trigger_states(host)
             return got == want, {"got": got, "want": want}
