@@ -17,8 +17,8 @@
 #include "agent/dp_oids.h"
 #include "agent/dp_value.h"
 #include "model/dp_store.h"
+#include "fixture.h"
 
-static char tmpdir[64], dbpath[128];
 static struct dp_store *st;
 static struct dp_agent *ag;
 
@@ -30,35 +30,19 @@ add_row(int server, int package, int status)
 {
 	static char nal[4][64];
 	static char pkg[4][16];
-	struct dp_record r;
 
 	snprintf(nal[server], sizeof(nal[server]),
 	    "[\"Display=\\\\DP%d.example\\\"]MSWNET:\\\\DP%d.example\\", server,
 	    server);
 	snprintf(pkg[package], sizeof(pkg[package]), "PS10000%d", package);
-	memset(&r, 0, sizeof(r));
-	r.package_id = pkg[package];
-	r.server_nal_path = nal[server];
-	r.site_code = "PS1";
-	r.status = status;
-	r.isv_string = "isv";
-	r.present = 1u << DP_P_PACKAGE_ID | 1u << DP_P_SERVER_NAL_PATH |
-	    1u << DP_P_SITE_CODE | 1u << DP_P_STATUS | 1u << DP_P_ISV_STRING;
-	ck_assert_msg(dp_store_import_record(st, &r) == 0, "%s",
-	    dp_store_errmsg(st));
+	fixture_import_row(st, nal[server], pkg[package], status, "isv");
 }
 
 /* Servers 1, 2; packages 1, 2, 3; rows (1,1) (1,2) (2,1) (2,3). */
 static void
 setup_rows(bool with_rows)
 {
-	char err[256];
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_agent.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/dp.db", tmpdir);
-	st = dp_store_open(dbpath, DP_STORE_CREATE, 1000, err, sizeof(err));
-	ck_assert_msg(st != NULL, "%s", err);
+	st = fixture_store_open("check_agent", 1000);
 	if (with_rows) {
 		ck_assert_int_eq(dp_store_import_begin(st, false), 0);
 		add_row(1, 1, 1);
@@ -86,12 +70,8 @@ setup_empty(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	dp_agent_free(ag);
-	dp_store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_store_close(st);
 }
 
 /* One request through the handler; returns the varbind (caller frees). */
@@ -511,7 +491,7 @@ START_TEST(test_read_ahead)
 	{
 		sqlite3 *db;
 
-		ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_open(fixture_db_path, &db), SQLITE_OK);
 		ck_assert_int_eq(sqlite3_exec(db, "UPDATE dp SET status = 9 "
 		    "WHERE server_idx = 1 AND package_idx = 2", NULL, NULL,
 		    NULL), SQLITE_OK);
@@ -634,8 +614,6 @@ main(void)
 	TCase *tc = tcase_create("handler");
 	TCase *te = tcase_create("empty");
 	TCase *tp = tcase_create("pure");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_walk_order);
@@ -652,9 +630,5 @@ main(void)
 	tcase_add_test(tp, test_index_codec);
 	tcase_add_test(tp, test_value_scalars);
 	suite_add_tcase(s, tp);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(s);
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
+
 /* The reasons the converters give; asserted exactly. */
 #define WHY_NOT_TIME	"not a DMTF, ISO 8601 or /Date()/ time"
 #define WHY_DMTF	"not a DMTF datetime (yyyymmddHHMMSS.ffffff+UUU)"
@@ -972,11 +974,5 @@ convert_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(convert_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(convert_suite());
 }

@@ -18,34 +18,11 @@
 #include "agent/dp_oids.h"
 #include "model/dp_events.h"
 #include "model/dp_store.h"
+#include "fixture.h"
 
-static char tmpdir[64], dbpath[128];
 static struct dp_store *st;
 static struct dp_events *ev;
 static sqlite3 *raw;
-
-static void
-raw_exec(const char *sql)
-{
-	char *msg = NULL;
-
-	ck_assert_msg(sqlite3_exec(raw, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "%s: %s", sql, msg != NULL ? msg : "");
-}
-
-static int64_t
-raw_int(const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v;
-
-	ck_assert_int_eq(sqlite3_prepare_v2(raw, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
 
 /* An event as the triggers write it: seq n, row (1, n), n % 5 new. */
 static void
@@ -59,42 +36,31 @@ add_event(int64_t seq, int status, int prev)
 	    ", 'PS1%05" PRId64 "', '\\\\DP01\\', 'PS1', %d, %d, %" PRId64 ")",
 	    seq, seq % 100000, seq % 100000, status, prev,
 	    (int64_t)1795510499704 + seq);
-	raw_exec(sql);
+	raw_exec(raw, sql);
 }
 
 static void
 setup(void)
 {
-	char err[256];
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_events.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/dp.db", tmpdir);
-	st = dp_store_open(dbpath, DP_STORE_CREATE, 1000, err, sizeof(err));
-	ck_assert_msg(st != NULL, "%s", err);
+	st = fixture_store_open("check_events", 1000);
 	ev = dp_events_open(st, 1000);
 	ck_assert_msg(ev != NULL, "%s", dp_store_errmsg(st));
-	ck_assert_int_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
-	sqlite3_busy_timeout(raw, 1000);
+	raw = raw_open();
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	sqlite3_close(raw);
 	dp_events_close(ev);
-	dp_store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_store_close(st);
 }
 
 START_TEST(test_schema_has_summary_seq)
 {
 	ck_assert_int_eq(DP_SCHEMA_VERSION, 3);
 	ck_assert_int_eq(dp_store_schema_version(st), 3);
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM pragma_table_info("
+	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM pragma_table_info("
 	    "'status_event') WHERE name = 'summary_seq'"), 1);
 }
 END_TEST
@@ -116,7 +82,7 @@ START_TEST(test_next_in_order)
 	add_event(9, 7, 3);
 	add_event(3, 0, 1);
 	add_event(4, 2, 0);
-	raw_exec("UPDATE status_event SET delivered_ms = 1 WHERE seq = 4");
+	raw_exec(raw, "UPDATE status_event SET delivered_ms = 1 WHERE seq = 4");
 
 	ck_assert_int_eq(dp_events_last_seq(ev, &last), 0);
 	ck_assert_int_eq(last, 9);
@@ -164,8 +130,8 @@ START_TEST(test_events_from_triggers)
 	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
 	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
 	ck_assert_int_eq(dp_store_import_end(st, true, NULL), 0);
-	raw_exec("UPDATE dp SET status = 1");
-	raw_exec("DELETE FROM dp");	/* a removal: to deleted(3) */
+	raw_exec(raw, "UPDATE dp SET status = 1");
+	raw_exec(raw, "DELETE FROM dp");	/* a removal: to deleted(3) */
 
 	ck_assert_int_eq(dp_events_next(ev, 0, e, 4, &n), 0);
 	ck_assert_int_eq(n, 2);
@@ -187,7 +153,7 @@ START_TEST(test_mark_delivered)
 
 	for (int i = 1; i <= 10; i++)
 		add_event(i, i % 4, 0);
-	raw_exec("UPDATE status_event SET delivered_ms = 5 WHERE seq = 3");
+	raw_exec(raw, "UPDATE status_event SET delivered_ms = 5 WHERE seq = 3");
 
 	/* (0, 6], at most 2 rows per call: 1 2 | 4 5 | 6. */
 	ck_assert_int_eq(dp_events_mark(ev, 0, 6, 0, 1000, 2, &reached), 0);
@@ -202,17 +168,17 @@ START_TEST(test_mark_delivered)
 	    0);
 	ck_assert_int_eq(reached, 6);
 
-	ck_assert_int_eq(raw_int("SELECT delivered_ms FROM status_event "
+	ck_assert_int_eq(raw_int(raw, "SELECT delivered_ms FROM status_event "
 	    "WHERE seq = 1"), 1000);
-	ck_assert_int_eq(raw_int("SELECT delivered_ms FROM status_event "
+	ck_assert_int_eq(raw_int(raw, "SELECT delivered_ms FROM status_event "
 	    "WHERE seq = 3"), 5);	/* already delivered: kept */
-	ck_assert_int_eq(raw_int("SELECT delivered_ms FROM status_event "
+	ck_assert_int_eq(raw_int(raw, "SELECT delivered_ms FROM status_event "
 	    "WHERE seq = 5"), 1001);
-	ck_assert_int_eq(raw_int("SELECT delivered_ms FROM status_event "
+	ck_assert_int_eq(raw_int(raw, "SELECT delivered_ms FROM status_event "
 	    "WHERE seq = 6"), 1002);
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM status_event WHERE "
+	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM status_event WHERE "
 	    "delivered_ms IS NULL"), 4);
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM status_event WHERE "
+	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM status_event WHERE "
 	    "summary_seq IS NOT NULL"), 0);
 
 	ck_assert_int_eq(dp_events_next(ev, 0, e, 8, &n), 0);
@@ -230,7 +196,8 @@ START_TEST(test_summary_count_and_mark)
 	/* 1..100: status i % 6 (4 and 5 are "other"); 50 delivered. */
 	for (int i = 1; i <= 100; i++)
 		add_event(i, i % 6, 0);
-	raw_exec("UPDATE status_event SET delivered_ms = 1 WHERE seq = 50");
+	raw_exec(raw,
+	    "UPDATE status_event SET delivered_ms = 1 WHERE seq = 50");
 
 	memset(&sum, 0, sizeof(sum));
 	after = 0;
@@ -260,11 +227,11 @@ START_TEST(test_summary_count_and_mark)
 		    &reached), 0);
 		after = reached;
 	} while (reached < 90);
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM status_event WHERE "
+	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM status_event WHERE "
 	    "summary_seq = 90 AND delivered_ms = 2000"), 89);
-	ck_assert_int_eq(raw_int("SELECT summary_seq IS NULL FROM "
+	ck_assert_int_eq(raw_int(raw, "SELECT summary_seq IS NULL FROM "
 	    "status_event WHERE seq = 50"), 1);
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM status_event WHERE "
+	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM status_event WHERE "
 	    "delivered_ms IS NULL"), 10);
 
 	/* Nothing left to count in the range. */
@@ -293,7 +260,7 @@ START_TEST(test_mark_never_waits)
 
 	add_event(1, 1, 0);
 	add_event(2, 2, 0);
-	ck_assert_int_eq(sqlite3_open(dbpath, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(fixture_db_path, &other), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
 	    NULL), SQLITE_OK);
 
@@ -311,7 +278,7 @@ START_TEST(test_mark_never_waits)
 	sqlite3_close(other);
 	ck_assert_int_eq(dp_events_mark(ev, 0, 2, 0, 3000, 100, &reached), 0);
 	ck_assert_int_eq(reached, 2);
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM status_event WHERE "
+	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM status_event WHERE "
 	    "delivered_ms = 3000"), 2);
 }
 END_TEST
@@ -477,11 +444,5 @@ events_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(events_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(events_suite());
 }

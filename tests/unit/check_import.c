@@ -17,6 +17,7 @@
 #include "import/dp_import.h"
 #include "model/dp_store.h"
 #include "util/dp_log.h"
+#include "fixture.h"
 
 #define P(prop)		(1u << (prop))
 #define ALL_PROPS	((1u << DP_P_COUNT) - 1)
@@ -1185,31 +1186,19 @@ END_TEST
 
 /* ---- against a real store -------------------------------------------- */
 
-static char		 tmpdir[64];
-static char		 dbpath[128];
 static struct dp_store	*st;
 
 static void
 store_setup(void)
 {
-	char	 err[256];
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_import.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/dp.db", tmpdir);
-	st = dp_store_open(dbpath, DP_STORE_CREATE, 1000, err, sizeof(err));
-	ck_assert_msg(st != NULL, "%s", err);
+	st = fixture_store_open("check_import", 1000);
 }
 
 static void
 store_teardown(void)
 {
-	char	 cmd[160];
-
-	dp_store_close(st);
+	fixture_store_close(st);
 	st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
 }
 
 static char paths[4][512];
@@ -1489,11 +1478,5 @@ import_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(import_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(import_suite());
 }

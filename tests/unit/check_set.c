@@ -14,8 +14,8 @@
 #include "agent/dp_agent.h"
 #include "agent/dp_oids.h"
 #include "model/dp_store.h"
+#include "fixture.h"
 
-static char tmpdir[64], dbpath[128];
 static struct dp_store *st;
 static struct dp_agent *ag;
 static long next_transid = 100;
@@ -35,31 +35,16 @@ static void
 add_row(int server, int package, int status)
 {
 	static char nal[8][64], pkg[8][16];
-	struct dp_record r;
 
 	snprintf(nal[server], sizeof(nal[server]), "\\\\DP%d.example\\", server);
 	snprintf(pkg[package], sizeof(pkg[package]), "PS10000%d", package);
-	memset(&r, 0, sizeof(r));
-	r.package_id = pkg[package];
-	r.server_nal_path = nal[server];
-	r.site_code = "PS1";
-	r.status = status;
-	r.isv_string = "before";
-	r.present = 1u << DP_P_PACKAGE_ID | 1u << DP_P_SERVER_NAL_PATH |
-	    1u << DP_P_SITE_CODE | 1u << DP_P_STATUS | 1u << DP_P_ISV_STRING;
-	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+	fixture_import_row(st, nal[server], pkg[package], status, "before");
 }
 
 static void
 setup(void)
 {
-	char err[256];
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_set.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/dp.db", tmpdir);
-	st = dp_store_open(dbpath, DP_STORE_CREATE, 200, err, sizeof(err));
-	ck_assert_msg(st != NULL, "%s", err);
+	st = fixture_store_open("check_set", 200);
 	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
 	add_row(1, 1, 1);
 	add_row(1, 2, 2);
@@ -75,12 +60,8 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	dp_agent_free(ag);
-	dp_store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_store_close(st);
 }
 
 static void
@@ -365,7 +346,7 @@ START_TEST(test_atomic)
 	{
 		sqlite3 *db;
 
-		ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_open(fixture_db_path, &db), SQLITE_OK);
 		ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM dp WHERE "
 		    "server_idx = 1 AND package_idx = 2", NULL, NULL, NULL),
 		    SQLITE_OK);
@@ -426,7 +407,7 @@ START_TEST(test_busy_and_orphans)
 	run_init(&run, 30);
 	add_isv(&run, 1, 1, "busy");
 	ck_assert_int_eq(test_set(&run), 0);
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(fixture_db_path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	    SQLITE_OK);
 	ck_assert_int_eq(phase(&run, MODE_SET_ACTION), SNMP_ERR_COMMITFAILED);
@@ -462,8 +443,6 @@ main(void)
 {
 	Suite *s = suite_create("set");
 	TCase *tc = tcase_create("phases");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_errors);
@@ -472,9 +451,5 @@ main(void)
 	tcase_add_test(tc, test_undo);
 	tcase_add_test(tc, test_busy_and_orphans);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(s);
 }

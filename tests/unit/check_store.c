@@ -13,32 +13,21 @@
 #include <sqlite3.h>
 
 #include "model/dp_store.h"
+#include "fixture.h"
 
-static char dbpath[128];
-static char tmpdir[64];
 static struct dp_store *st;
 
 static void
 setup(void)
 {
-	char err[256];
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/dp.db", tmpdir);
-	st = dp_store_open(dbpath, DP_STORE_CREATE, 1000, err, sizeof(err));
-	ck_assert_msg(st != NULL, "%s", err);
+	st = fixture_store_open("check_store", 1000);
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	dp_store_close(st);
+	fixture_store_close(st);
 	st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
 }
 
 static char nal_buf[8][128];
@@ -98,38 +87,6 @@ import_grid(int servers, int packages, bool snapshot,
 	    dp_store_errmsg(st));
 }
 
-static sqlite3 *
-raw_open(void)
-{
-	sqlite3 *db;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 1000);
-	return db;
-}
-
-static void
-raw_exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "%s: %s", sql, msg ? msg : "");
-}
-
-static int64_t
-raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v;
-
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 START_TEST(test_schema_version)
 {
 	char err[256];
@@ -140,7 +97,7 @@ START_TEST(test_schema_version)
 	db = raw_open();
 	raw_exec(db, "PRAGMA user_version = 99");
 	sqlite3_close(db);
-	other = dp_store_open(dbpath, 0, 100, err, sizeof(err));
+	other = dp_store_open(fixture_db_path, 0, 100, err, sizeof(err));
 	ck_assert_ptr_null(other);
 	ck_assert_msg(strstr(err, "schema version 99 is newer") != NULL, "%s",
 	    err);
@@ -153,7 +110,7 @@ START_TEST(test_not_a_database)
 	struct dp_store *other;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/empty.db", tmpdir);
+	snprintf(path, sizeof(path), "%s/empty.db", fixture_dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
@@ -174,7 +131,7 @@ START_TEST(test_open_refusals)
 	sqlite3 *db;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/missing.db", tmpdir);
+	snprintf(path, sizeof(path), "%s/missing.db", fixture_dir);
 	ck_assert_ptr_null(dp_store_open(path, 0, 100, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: unable to open database file: No "
 	    "such file or directory (create it with 'dpctl --db %s init')",
@@ -182,7 +139,7 @@ START_TEST(test_open_refusals)
 	ck_assert_str_eq(err, want);
 	ck_assert_int_eq(access(path, F_OK), -1);	/* not created */
 
-	snprintf(path, sizeof(path), "%s/dir.db", tmpdir);
+	snprintf(path, sizeof(path), "%s/dir.db", fixture_dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	ck_assert_ptr_null(dp_store_open(path, DP_STORE_CREATE, 100, err,
 	    sizeof(err)));
@@ -190,7 +147,7 @@ START_TEST(test_open_refusals)
 	    "a directory", path);
 	ck_assert_str_eq(err, want);
 
-	snprintf(path, sizeof(path), "%s/header.db", tmpdir);
+	snprintf(path, sizeof(path), "%s/header.db", fixture_dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("SQLite format 2, not 3; and then nothing that SQLite reads "
@@ -206,10 +163,11 @@ START_TEST(test_open_refusals)
 	db = raw_open();
 	raw_exec(db, "PRAGMA user_version = 4");
 	sqlite3_close(db);
-	other = dp_store_open(dbpath, DP_STORE_CREATE, 100, err, sizeof(err));
+	other = dp_store_open(fixture_db_path, DP_STORE_CREATE, 100, err,
+	    sizeof(err));
 	ck_assert_ptr_null(other);
 	snprintf(want, sizeof(want), "%s: database schema version 4 is newer "
-	    "than this dpagent's (%d): upgrade dpagent", dbpath,
+	    "than this dpagent's (%d): upgrade dpagent", fixture_db_path,
 	    DP_SCHEMA_VERSION);
 	ck_assert_str_eq(err, want);
 }
@@ -615,7 +573,7 @@ START_TEST(test_backup_restore)
 	int rc;
 
 	import_grid(3, 4, false, NULL);
-	snprintf(out, sizeof(out), "%s/backup.db", tmpdir);
+	snprintf(out, sizeof(out), "%s/backup.db", fixture_dir);
 	ck_assert_msg(dp_store_backup(st, out) == 0, "%s",
 	    dp_store_errmsg(st));
 	/* Never overwrites. */
@@ -709,11 +667,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(store_suite());
 }
