@@ -9,6 +9,10 @@
 #ifndef DP_OIDS_H
 #define DP_OIDS_H
 
+#include <stdint.h>
+
+#include "model/dp_columns.h"
+
 /* enterprises.32473 (RFC 5612 documentation number) .77 = dpMIB */
 #define DP_MIB_ROOT		1, 3, 6, 1, 4, 1, 32473, 77
 #define DP_MIB_ROOT_LEN		8
@@ -67,33 +71,37 @@ enum dp_package_col {
 	DP_PKG_LAST = DP_PKG_ROWS_NONE + 4
 };
 
-/* dpEntry columns: dp + the WMI property name. */
+/*
+ * dpEntry columns: dp + the WMI property name, numbered as the column
+ * table (model/dp_columns.h) says.  The table lists them in column
+ * order, so the enum counts them; the assertions below hold each to the
+ * number the table gives.
+ */
+#define DP_COL_ENUM_(id, ...) DP_COL_##id,
 enum dp_row_col {
-	DP_COL_BITS_ENABLED = 1,
-	DP_COL_IS_PEER_DP,
-	DP_COL_IS_PROTECTED,
-	DP_COL_ISV_DATA,
-	DP_COL_ISV_DATA_SIZE,
-	DP_COL_ISV_STRING,
-	DP_COL_LAST_REFRESH_TIME,
-	DP_COL_OBJECT_TYPE_ID,
-	DP_COL_PACKAGE_ID,
-	DP_COL_PACKAGE_TYPE,
-	DP_COL_REFRESH_NOW,
-	DP_COL_RESOURCE_TYPE,
-	DP_COL_SECURE_OBJECT_ID,
-	DP_COL_SERVER_NAL_PATH,
-	DP_COL_SITE_CODE,
-	DP_COL_SITE_NAME,
-	DP_COL_SOURCE_SITE,
-	DP_COL_STATUS,
-	DP_COL_PREVIOUS_STATUS,		/* accessible-for-notify */
-	DP_COL_STATUS_CHANGE_TIME,	/* accessible-for-notify */
-	DP_COL_STATUS_EVENT_SEQ,	/* accessible-for-notify */
-	DP_COL_REFRESH_PENDING,		/* a refresh waits for ConfigMgr */
-	DP_COL_ISV_STRING_PENDING,	/* an ISVString write waits */
-	DP_COL_LAST = DP_COL_ISV_STRING_PENDING
+	DP_COL_BEFORE_FIRST_,
+	DP_COLUMNS(DP_COL_ENUM_, DP_COL_ENUM_, DP_COL_ENUM_)
+	DP_COL_END_,
+	DP_COL_LAST = DP_COL_END_ - 1
 };
+#undef DP_COL_ENUM_
+
+#define DP_COL_CHECK_(id, name, col) \
+	_Static_assert(DP_COL_##id == (col), "dpEntry column " #col \
+	    " (dp" name ") is out of order in model/dp_columns.h");
+#define DP_COL_CHECK_ROW_(id, field, name, kind, max, col, ...) \
+	DP_COL_CHECK_(id, name, col)
+DP_COLUMNS(DP_COL_CHECK_ROW_, DP_COL_CHECK_ROW_, DP_COL_CHECK_)
+#undef DP_COL_CHECK_
+#undef DP_COL_CHECK_ROW_
+
+/* The dpEntry columns a GET reads, as bits 1 << column: every column but
+ * the accessible-for-notify ones. */
+#define DP_COL_BIT_(id, ...) | ((uint64_t)1 << DP_COL_##id)
+#define DP_COL_READABLE \
+	(0 DP_COLUMNS(DP_COL_BIT_, DP_COL_BIT_, DP_IGNORE))
+_Static_assert(DP_COL_LAST < 64, "dpEntry has more columns than "
+    "DP_COL_READABLE has bits");
 
 /* dpNotifications. */
 #define DP_NOTIFY_STATUS_CHANGE	1

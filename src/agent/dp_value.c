@@ -85,101 +85,38 @@ dp_value_time_text(struct dp_value *v, const char *text)
 enum dp_field
 dp_value_row_field(unsigned col)
 {
-	static const enum dp_field field[DP_COL_LAST + 1] = {
-		[DP_COL_BITS_ENABLED] = DP_FIELD_BITS_ENABLED,
-		[DP_COL_IS_PEER_DP] = DP_FIELD_IS_PEER_DP,
-		[DP_COL_IS_PROTECTED] = DP_FIELD_IS_PROTECTED,
-		[DP_COL_ISV_DATA] = DP_FIELD_ISV_DATA,
-		[DP_COL_ISV_DATA_SIZE] = DP_FIELD_ISV_DATA_SIZE,
-		[DP_COL_ISV_STRING] = DP_FIELD_ISV_STRING,
-		[DP_COL_LAST_REFRESH_TIME] = DP_FIELD_LAST_REFRESH_TIME,
-		[DP_COL_OBJECT_TYPE_ID] = DP_FIELD_OBJECT_TYPE_ID,
-		[DP_COL_PACKAGE_ID] = DP_FIELD_PACKAGE_ID,
-		[DP_COL_PACKAGE_TYPE] = DP_FIELD_PACKAGE_TYPE,
-		[DP_COL_REFRESH_NOW] = DP_FIELD_REFRESH_NOW,
-		[DP_COL_RESOURCE_TYPE] = DP_FIELD_RESOURCE_TYPE,
-		[DP_COL_SECURE_OBJECT_ID] = DP_FIELD_SECURE_OBJECT_ID,
-		[DP_COL_SERVER_NAL_PATH] = DP_FIELD_SERVER_NAL_PATH,
-		[DP_COL_SITE_CODE] = DP_FIELD_SITE_CODE,
-		[DP_COL_SITE_NAME] = DP_FIELD_SITE_NAME,
-		[DP_COL_SOURCE_SITE] = DP_FIELD_SOURCE_SITE,
-		[DP_COL_STATUS] = DP_FIELD_STATUS,
-		[DP_COL_REFRESH_PENDING] = DP_FIELD_REFRESH_PENDING,
-		[DP_COL_ISV_STRING_PENDING] = DP_FIELD_ISV_STRING_PENDING,
-	};
-
-	/* The accessible-for-notify columns are 0 here: never read. */
-	if (col == 0 || col > DP_COL_LAST || (col >= DP_COL_PREVIOUS_STATUS &&
-	    col <= DP_COL_STATUS_EVENT_SEQ))
+	/* The accessible-for-notify columns are no field: never read. */
+#define FIELD_OF(id, ...) \
+	case DP_COL_##id: \
+		return DP_FIELD_##id;
+	switch (col) {
+	DP_COLUMNS(FIELD_OF, FIELD_OF, DP_IGNORE)
+	default:
 		return DP_FIELD_ALL;
-	return field[col];
+	}
 }
+
+/* Encoders by kind, for the column table's VALUE columns. */
+#define ENCODE_BOOL(v, x, len)		value_truth(v, x)
+#define ENCODE_UINT32(v, x, len)	dp_value_unsigned(v, x)
+#define ENCODE_ENUM(v, x, len)		dp_value_int(v, x)
+#define ENCODE_STRING(v, x, len)	value_cstring(v, x)
+#define ENCODE_TIME(v, x, len)		dp_value_time_text(v, x)
+#define ENCODE_BYTES(v, x, len)		dp_value_string(v, x, len)
+/* FALSE: a request, not a state (RefreshNow reads false, as in WMI). */
+#define ENCODE_VALUE(kind, v, x, len)	ENCODE_##kind(v, x, len)
+#define ENCODE_FALSE(kind, v, x, len)	value_truth(v, false)
 
 int
 dp_value_row(const struct dp_row *r, unsigned col, struct dp_value *v)
 {
+#define ENCODE_COLUMN(id, field, name, kind, max, col, access, model, sql, \
+    import, encode, labels) \
+	case DP_COL_##id: \
+		ENCODE_##encode(kind, v, r->field, r->field##_len); \
+		break;
 	switch (col) {
-	case DP_COL_BITS_ENABLED:
-		value_truth(v, r->bits_enabled);
-		break;
-	case DP_COL_IS_PEER_DP:
-		value_truth(v, r->is_peer_dp);
-		break;
-	case DP_COL_IS_PROTECTED:
-		value_truth(v, r->is_protected);
-		break;
-	case DP_COL_ISV_DATA:
-		dp_value_string(v, r->isv_data, r->isv_data_len);
-		break;
-	case DP_COL_ISV_DATA_SIZE:
-		value_unsigned(v, ASN_UNSIGNED, r->isv_data_size);
-		break;
-	case DP_COL_ISV_STRING:
-		value_cstring(v, r->isv_string);
-		break;
-	case DP_COL_LAST_REFRESH_TIME:
-		dp_value_time_text(v, r->last_refresh_time);
-		break;
-	case DP_COL_OBJECT_TYPE_ID:
-		dp_value_int(v, r->object_type_id);
-		break;
-	case DP_COL_PACKAGE_ID:
-		value_cstring(v, r->package_id);
-		break;
-	case DP_COL_PACKAGE_TYPE:
-		dp_value_int(v, r->package_type);
-		break;
-	case DP_COL_REFRESH_NOW:
-		/* As in WMI: a request, not a state; it always reads false. */
-		value_truth(v, false);
-		break;
-	case DP_COL_RESOURCE_TYPE:
-		value_cstring(v, r->resource_type);
-		break;
-	case DP_COL_SECURE_OBJECT_ID:
-		value_cstring(v, r->secure_object_id);
-		break;
-	case DP_COL_SERVER_NAL_PATH:
-		value_cstring(v, r->server_nal_path);
-		break;
-	case DP_COL_SITE_CODE:
-		value_cstring(v, r->site_code);
-		break;
-	case DP_COL_SITE_NAME:
-		value_cstring(v, r->site_name);
-		break;
-	case DP_COL_SOURCE_SITE:
-		value_cstring(v, r->source_site);
-		break;
-	case DP_COL_STATUS:
-		dp_value_int(v, r->status);
-		break;
-	case DP_COL_REFRESH_PENDING:
-		value_truth(v, r->refresh_pending);
-		break;
-	case DP_COL_ISV_STRING_PENDING:
-		value_truth(v, r->isv_string_pending);
-		break;
+	DP_COLUMNS(ENCODE_COLUMN, ENCODE_COLUMN, DP_IGNORE)
 	default:
 		return -1;
 	}

@@ -1,9 +1,14 @@
 /*
  * dp_props: the properties of the WMI class SMS_DistributionPoint, their
- * kinds and the size limits that DISTRIBUTION-POINT-MIB puts on them.
+ * kinds and the size limits that DISTRIBUTION-POINT-MIB puts on them, as
+ * src/model/dp_columns.h defines them.
  *
  * Every limit here is an OCTET limit and must equal the SIZE of the
- * corresponding object in mibs/DISTRIBUTION-POINT-MIB.txt (a test checks).
+ * corresponding object in mibs/DISTRIBUTION-POINT-MIB.txt (tests/mib and
+ * tests/unit/check_columns.c check).  The limits are named because other
+ * tables (dpServerTable, dpPackageTable, the outbox, the events) share
+ * them; a new property may as well give its limit as a number in the
+ * column table.
  */
 #ifndef DP_PROPS_H
 #define DP_PROPS_H
@@ -11,27 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum dp_prop {
-	DP_P_BITS_ENABLED,
-	DP_P_IS_PEER_DP,
-	DP_P_IS_PROTECTED,
-	DP_P_ISV_DATA,
-	DP_P_ISV_DATA_SIZE,
-	DP_P_ISV_STRING,
-	DP_P_LAST_REFRESH_TIME,
-	DP_P_OBJECT_TYPE_ID,
-	DP_P_PACKAGE_ID,
-	DP_P_PACKAGE_TYPE,
-	DP_P_REFRESH_NOW,
-	DP_P_RESOURCE_TYPE,
-	DP_P_SECURE_OBJECT_ID,
-	DP_P_SERVER_NAL_PATH,
-	DP_P_SITE_CODE,
-	DP_P_SITE_NAME,
-	DP_P_SOURCE_SITE,
-	DP_P_STATUS,
-	DP_P_COUNT
-};
+#include "model/dp_columns.h"
 
 enum dp_prop_kind {
 	DP_K_BOOL,	/* WMI Boolean -> TruthValue */
@@ -54,11 +39,27 @@ enum dp_prop_kind {
 #define DP_MAX_ISV_DATA		1024
 #define DP_MAX_SERVER_NAME	255
 
+/* The properties of the class, in dpEntry column order. */
+#define DP_P_ENUM_(id, ...) DP_P_##id,
+enum dp_prop {
+	DP_COLUMNS(DP_P_ENUM_, DP_IGNORE, DP_IGNORE)
+	DP_P_COUNT
+};
+#undef DP_P_ENUM_
+
+/* struct dp_record's `present' is a 32-bit mask of them. */
+_Static_assert(DP_P_COUNT <= 32, "more properties than dp_record.present "
+    "has bits");
+
 struct dp_prop_info {
-	const char		*name;	  /* WMI property name, e.g. "BitsEnabled" */
+	const char		*name;	  /* WMI name: "BitsEnabled" */
 	enum dp_prop_kind	 kind;
-	size_t			 max_len; /* octets, for strings and bytes */
+	size_t			 max_len; /* octets, strings and bytes */
 	int			 is_key;  /* part of the class key */
+	unsigned		 mib_col; /* its dpEntry column */
+	/* For DP_K_ENUM: the name of a value the MIB enumerates, or NULL
+	 * for one ConfigMgr may have added since. */
+	const char		*(*labels)(int64_t v);
 };
 
 extern const struct dp_prop_info dp_props[DP_P_COUNT];

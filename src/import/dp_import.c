@@ -203,47 +203,53 @@ imp_syntax(struct imp_file *f, size_t off, const char *fmt, ...)
 
 /* ---- one record ---------------------------------------------------------- */
 
-static const char **
-string_slot(struct dp_record *r, int prop)
-{
-	switch (prop) {
-	case DP_P_ISV_STRING:
-		return &r->isv_string;
-	case DP_P_PACKAGE_ID:
-		return &r->package_id;
-	case DP_P_RESOURCE_TYPE:
-		return &r->resource_type;
-	case DP_P_SECURE_OBJECT_ID:
-		return &r->secure_object_id;
-	case DP_P_SERVER_NAL_PATH:
-		return &r->server_nal_path;
-	case DP_P_SITE_CODE:
-		return &r->site_code;
-	case DP_P_SITE_NAME:
-		return &r->site_name;
-	case DP_P_SOURCE_SITE:
-		return &r->source_site;
-	default:
-		return NULL;
-	}
+/*
+ * Where the value of property prop goes in a record, for each C type of a
+ * value, from the column table (model/dp_columns.h): a property's member
+ * is found when it has the type wanted, else NULL.
+ */
+typedef char imp_time_text[DP_TIME_TEXT_MAX];
+
+#define SLOT_CASE(id, field, ...) \
+	case DP_P_##id: \
+		return _Generic(&r->field, SLOT_TYPE: &r->field, \
+		    default: NULL);
+#define SLOT_FUNCTION(fn) \
+static SLOT_TYPE \
+fn(struct dp_record *r, int prop) \
+{ \
+	switch (prop) { \
+	DP_COLUMNS(SLOT_CASE, DP_IGNORE, DP_IGNORE) \
+	} \
+	return NULL; \
 }
 
-static bool *
-bool_slot(struct dp_record *r, int prop)
-{
-	switch (prop) {
-	case DP_P_BITS_ENABLED:
-		return &r->bits_enabled;
-	case DP_P_IS_PEER_DP:
-		return &r->is_peer_dp;
-	case DP_P_IS_PROTECTED:
-		return &r->is_protected;
-	case DP_P_REFRESH_NOW:
-		return &r->refresh_now;
-	default:
-		return NULL;
-	}
-}
+#define SLOT_TYPE const char **
+SLOT_FUNCTION(string_slot)
+#undef SLOT_TYPE
+#define SLOT_TYPE bool *
+SLOT_FUNCTION(bool_slot)
+#undef SLOT_TYPE
+#define SLOT_TYPE uint32_t *
+SLOT_FUNCTION(uint32_slot)
+#undef SLOT_TYPE
+#define SLOT_TYPE int32_t *
+SLOT_FUNCTION(enum_slot)
+#undef SLOT_TYPE
+#define SLOT_TYPE imp_time_text *
+SLOT_FUNCTION(time_slot)
+#undef SLOT_TYPE
+
+/* imp_set_bytes() fills the one buffer of struct imp_file. */
+#define COUNT_BYTES_BOOL	0
+#define COUNT_BYTES_UINT32	0
+#define COUNT_BYTES_ENUM	0
+#define COUNT_BYTES_STRING	0
+#define COUNT_BYTES_TIME	0
+#define COUNT_BYTES_BYTES	1
+#define COUNT_BYTES(id, field, name, kind, ...) + COUNT_BYTES_##kind
+_Static_assert(0 DP_COLUMNS(COUNT_BYTES, DP_IGNORE, DP_IGNORE) == 1,
+    "the importer has a buffer for one BYTES property (imp_file.isv)");
 
 static void
 imp_present(struct imp_file *f, int prop)
@@ -411,38 +417,25 @@ imp_unknown_summary(struct imp_file *f)
 int
 imp_set_integer(struct imp_file *f, int prop, int64_t v)
 {
-	const char	*name;
+	uint32_t	*u;
+	int32_t		*e;
 
-	if (dp_props[prop].kind == DP_K_UINT32) {
+	if ((u = uint32_slot(&f->rec, prop)) != NULL) {
 		if (v < 0 || v > (int64_t)UINT32_MAX)
 			return imp_error(f, prop, "%" PRId64 " is outside "
 			    "UInt32 (0..4294967295): refused", v);
-		/* ISVDataSize is the only UInt32 that is not an enum. */
-		f->rec.isv_data_size = (uint32_t)v;
+		*u = (uint32_t)v;
 		imp_present(f, prop);
 		return 0;
 	}
-	if (dp_props[prop].kind != DP_K_ENUM)
+	if ((e = enum_slot(&f->rec, prop)) == NULL)
 		return imp_error(f, prop, "not a numeric property");
 	/* The MIB's textual conventions are Integer32-based. */
 	if (v < INT32_MIN || v > INT32_MAX)
 		return imp_error(f, prop, "%" PRId64 " is outside Integer32 "
 		    "(-2147483648..2147483647): refused", v);
-	switch (prop) {
-	case DP_P_STATUS:
-		name = dp_status_name(v);
-		f->rec.status = (int32_t)v;
-		break;
-	case DP_P_PACKAGE_TYPE:
-		name = dp_package_type_name(v);
-		f->rec.package_type = (int32_t)v;
-		break;
-	default:
-		name = dp_object_type_name(v);
-		f->rec.object_type_id = (int32_t)v;
-		break;
-	}
-	if (name == NULL)
+	*e = (int32_t)v;
+	if (dp_props[prop].labels != NULL && dp_props[prop].labels(v) == NULL)
 		imp_unknown_value(f, prop, (int32_t)v);
 	imp_present(f, prop);
 	return 0;
@@ -454,7 +447,10 @@ imp_set_time(struct imp_file *f, int prop, const char *s, size_t len)
 	struct dp_time	 t;
 	const char	*why = "not a time";
 	char		 buf[IMP_SHOW_BUF];
+	imp_time_text	*slot;
 
+	if ((slot = time_slot(&f->rec, prop)) == NULL)
+		return imp_error(f, prop, "not a time property");
 	if (!dp_utf8_valid(s, len))
 		return imp_error(f, prop, "not valid UTF-8 (or contains a "
 		    "NUL character)");
@@ -472,7 +468,7 @@ imp_set_time(struct imp_file *f, int prop, const char *s, size_t len)
 		return imp_error(f, prop, "\"%s\": %s",
 		    imp_show(s, len, buf, sizeof(buf)), why);
 	}
-	dp_time_format(&t, f->rec.last_refresh_time);
+	dp_time_format(&t, *slot);
 	imp_present(f, prop);
 	return 0;
 }

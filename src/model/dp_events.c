@@ -39,10 +39,13 @@ static const char *const ev_sql[E_COUNT_STMTS] = {
 	/* seq is the rowid: max() is one step to the end of the B-tree. */
 	[E_LAST] = "SELECT coalesce(max(seq), 0) FROM status_event",
 	[E_COUNT] = "SELECT count(*), coalesce(min(seq), 0), "
-	    "coalesce(max(seq), 0), coalesce(sum(status = 0), 0), "
-	    "coalesce(sum(status = 1), 0), coalesce(sum(status = 2), 0), "
-	    "coalesce(sum(status = 3), 0), "
-	    "coalesce(sum(status NOT BETWEEN 0 AND 3), 0) "
+	    "coalesce(max(seq), 0), "
+	    "coalesce(sum(status = " DP_SQL_NONE "), 0), "
+	    "coalesce(sum(status = " DP_SQL_UPDATED "), 0), "
+	    "coalesce(sum(status = " DP_SQL_ADDED "), 0), "
+	    "coalesce(sum(status = " DP_SQL_DELETED "), 0), "
+	    "coalesce(sum(status NOT BETWEEN " DP_SQL_NONE " AND "
+	    DP_SQL_DELETED "), 0) "
 	    "FROM (SELECT seq, status " UNDELIVERED_RANGE ")",
 	[E_MARK_BOUND] = "SELECT count(*), coalesce(max(seq), 0) "
 	    "FROM (SELECT seq " UNDELIVERED_RANGE ")",
@@ -100,10 +103,12 @@ struct ints {
 };
 
 static void
-read_ints(sqlite3_stmt *s, struct ints *out)
+read_ints(sqlite3_stmt *s, void *out)
 {
-	for (int i = 0; i < out->n; i++)
-		out->v[i] = sqlite3_column_int64(s, i);
+	struct ints *r = out;
+
+	for (int i = 0; i < r->n; i++)
+		r->v[i] = sqlite3_column_int64(s, i);
 }
 
 /* Steps a one-row aggregate: 0, or -1 with what in the message. */
@@ -111,8 +116,7 @@ static int
 aggregate(struct dp_events *ev, sqlite3_stmt *s, struct ints *out,
     const char *what)
 {
-	int rc = dp_store_step_one(ev->st, s, (dp_store_reader)read_ints, out,
-	    what);
+	int rc = dp_store_step_one(ev->st, s, read_ints, out, what);
 
 	if (rc == 0)
 		return dp_store_fail(ev->st, "%s: no row", what);

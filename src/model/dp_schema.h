@@ -1,8 +1,19 @@
 /*
  * dp_schema: the SQL of the model, one migration per schema version.
  *
- * migrations[i] takes a database from user_version i to i + 1.  Never edit
- * a migration that has shipped: add the next one.
+ * dp_migrations[i] takes a database from user_version i to i + 1.  A
+ * migration that has shipped is FROZEN: it is literal SQL text, so that no
+ * later change can alter it, and it shares no macro with the live
+ * statements of dp_store.c (the column table src/model/dp_columns.h
+ * drives those).  To change the schema, add the next migration; never
+ * edit one above.  tests/unit/check_schema.c migrates a database from
+ * schema 1 step by step and compares it with a fresh one, and compares
+ * each version with its recorded schema (tests/data/schema-N.sql).
+ *
+ * The only names spliced into the text are the Status values
+ * (DP_SQL_NONE ... of dp_store_int.h), stringified from the C constants
+ * DP_STATUS_*: they are the class's values, which ConfigMgr never
+ * renumbers, and C and SQL must agree on them.
  *
  * Why the shape:
  * - server and package keep their surrogate (AUTOINCREMENT: never reused)
@@ -18,53 +29,16 @@
 #ifndef DP_SCHEMA_H
 #define DP_SCHEMA_H
 
-/* Milliseconds since the epoch, UTC, as SQL. */
-#define DP_SQL_NOW_MS \
-	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
-
-/* Bucket deltas for a status moving from O (or nothing) to N (or nothing),
- * as SET clauses of the tables that keep counts. */
-#define DP_SQL_BUCKETS_ADD(N) \
-	"n_none = n_none + (" N " = 0), " \
-	"n_updated = n_updated + (" N " = 1), " \
-	"n_added = n_added + (" N " = 2), " \
-	"n_deleted = n_deleted + (" N " = 3), " \
-	"n_other = n_other + (" N " NOT BETWEEN 0 AND 3)"
-#define DP_SQL_BUCKETS_SUB(O) \
-	"n_none = n_none - (" O " = 0), " \
-	"n_updated = n_updated - (" O " = 1), " \
-	"n_added = n_added - (" O " = 2), " \
-	"n_deleted = n_deleted - (" O " = 3), " \
-	"n_other = n_other - (" O " NOT BETWEEN 0 AND 3)"
-#define DP_SQL_BUCKETS_MOVE(O, N) \
-	"n_none = n_none + (" N " = 0) - (" O " = 0), " \
-	"n_updated = n_updated + (" N " = 1) - (" O " = 1), " \
-	"n_added = n_added + (" N " = 2) - (" O " = 2), " \
-	"n_deleted = n_deleted + (" N " = 3) - (" O " = 3), " \
-	"n_other = n_other + (" N " NOT BETWEEN 0 AND 3) - " \
-	"(" O " NOT BETWEEN 0 AND 3)"
-
-#define DP_SQL_COUNT_COLUMNS \
-	"rows INTEGER NOT NULL DEFAULT 0, " \
-	"n_none INTEGER NOT NULL DEFAULT 0, " \
-	"n_updated INTEGER NOT NULL DEFAULT 0, " \
-	"n_added INTEGER NOT NULL DEFAULT 0, " \
-	"n_deleted INTEGER NOT NULL DEFAULT 0, " \
-	"n_other INTEGER NOT NULL DEFAULT 0"
-
-/* Every column of dp but the key, for change detection. */
-#define DP_SQL_VALUE_COLUMNS(P) \
-	P "bits_enabled, " P "is_peer_dp, " P "is_protected, " \
-	P "isv_data, " P "isv_data_size, " P "isv_string, " \
-	P "last_refresh_time, " P "object_type_id, " P "package_type, " \
-	P "refresh_now, " P "resource_type, " P "secure_object_id, " \
-	P "site_name, " P "source_site, " P "status"
+#include "model/dp_store_int.h"
 
 static const char *const dp_migrations[] = {
 	/* 0 -> 1: the first schema. */
 	"CREATE TABLE meta ("
 	"  id INTEGER PRIMARY KEY CHECK (id = 1), "
-	DP_SQL_COUNT_COLUMNS ", "
+	"rows INTEGER NOT NULL DEFAULT 0, n_none INTEGER NOT NULL DEFAULT 0, "
+	"n_updated INTEGER NOT NULL DEFAULT 0, n_added INTEGER NOT NULL "
+	"DEFAULT 0, n_deleted INTEGER NOT NULL DEFAULT 0, n_other INTEGER "
+	"NOT NULL DEFAULT 0, "
 	"  servers INTEGER NOT NULL DEFAULT 0, "
 	"  packages INTEGER NOT NULL DEFAULT 0, "
 	"  change_counter INTEGER NOT NULL DEFAULT 0, "
@@ -78,7 +52,10 @@ static const char *const dp_migrations[] = {
 	"  nal_path TEXT NOT NULL, "
 	"  site_code TEXT NOT NULL, "
 	"  name TEXT NOT NULL, "
-	DP_SQL_COUNT_COLUMNS ", "
+	"rows INTEGER NOT NULL DEFAULT 0, n_none INTEGER NOT NULL DEFAULT 0, "
+	"n_updated INTEGER NOT NULL DEFAULT 0, n_added INTEGER NOT NULL "
+	"DEFAULT 0, n_deleted INTEGER NOT NULL DEFAULT 0, n_other INTEGER "
+	"NOT NULL DEFAULT 0, "
 	"  UNIQUE (nal_path, site_code));"
 	"CREATE INDEX server_live ON server (idx) WHERE rows > 0;"
 
@@ -90,11 +67,14 @@ static const char *const dp_migrations[] = {
 	"  secure_object_id TEXT NOT NULL DEFAULT '', "
 	"  source_site TEXT NOT NULL DEFAULT '', "
 	"  site_name TEXT NOT NULL DEFAULT '', "
-	DP_SQL_COUNT_COLUMNS ");"
+	"rows INTEGER NOT NULL DEFAULT 0, n_none INTEGER NOT NULL DEFAULT 0, "
+	"n_updated INTEGER NOT NULL DEFAULT 0, n_added INTEGER NOT NULL "
+	"DEFAULT 0, n_deleted INTEGER NOT NULL DEFAULT 0, n_other INTEGER "
+	"NOT NULL DEFAULT 0);"
 	"CREATE INDEX package_live ON package (idx) WHERE rows > 0;"
 
 	/* Defaults are the class's (BitsEnabled false, LastRefreshTime
-	 * 19900101000000.000000+***, strings ""). */
+	 * 19900101000000.000000+***, strings "", Status none). */
 	"CREATE TABLE dp ("
 	"  server_idx INTEGER NOT NULL REFERENCES server (idx), "
 	"  package_idx INTEGER NOT NULL REFERENCES package (idx), "
@@ -113,7 +93,7 @@ static const char *const dp_migrations[] = {
 	"  secure_object_id TEXT NOT NULL DEFAULT '', "
 	"  site_name TEXT NOT NULL DEFAULT '', "
 	"  source_site TEXT NOT NULL DEFAULT '', "
-	"  status INTEGER NOT NULL DEFAULT 0, "
+	"  status INTEGER NOT NULL DEFAULT " DP_SQL_NONE ", "
 	"  PRIMARY KEY (server_idx, package_idx)) WITHOUT ROWID;"
 
 	/* One row per Status transition.  Keys are copied, not referenced:
@@ -149,61 +129,147 @@ static const char *const dp_migrations[] = {
 	"  request_id INTEGER, "
 	"  origin TEXT, "
 	"  acked_ms INTEGER);"
-	"CREATE INDEX outbox_open ON outbox (server_idx, package_idx, property) "
+	"CREATE INDEX outbox_open ON outbox (server_idx, package_idx, "
+	"property) "
 	"  WHERE acked_ms IS NULL;"
 
 	/* Counts and change counter. */
 	"CREATE TRIGGER dp_insert AFTER INSERT ON dp BEGIN "
-	"  UPDATE server SET rows = rows + 1, " DP_SQL_BUCKETS_ADD("NEW.status")
+	"  UPDATE server SET rows = rows + 1, "
+	"n_none = n_none + (NEW.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated + (NEW.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added + (NEW.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted + (NEW.status = " DP_SQL_DELETED "), "
+	"n_other = n_other + (NEW.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ")"
 	"    WHERE idx = NEW.server_idx; "
 	"  UPDATE package SET rows = rows + 1, "
-	DP_SQL_BUCKETS_ADD("NEW.status") " WHERE idx = NEW.package_idx; "
-	"  UPDATE meta SET rows = rows + 1, " DP_SQL_BUCKETS_ADD("NEW.status")
+	"n_none = n_none + (NEW.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated + (NEW.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added + (NEW.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted + (NEW.status = " DP_SQL_DELETED "), "
+	"n_other = n_other + (NEW.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ")"
+	" WHERE idx = NEW.package_idx; "
+	"  UPDATE meta SET rows = rows + 1, "
+	"n_none = n_none + (NEW.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated + (NEW.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added + (NEW.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted + (NEW.status = " DP_SQL_DELETED "), "
+	"n_other = n_other + (NEW.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ")"
 	", change_counter = change_counter + 1, "
-	"    last_change_ms = " DP_SQL_NOW_MS " WHERE id = 1; "
+	"    last_change_ms = "
+	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+	" WHERE id = 1; "
 	"END;"
 
 	"CREATE TRIGGER dp_delete AFTER DELETE ON dp BEGIN "
-	"  UPDATE server SET rows = rows - 1, " DP_SQL_BUCKETS_SUB("OLD.status")
+	"  UPDATE server SET rows = rows - 1, "
+	"n_none = n_none - (OLD.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated - (OLD.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added - (OLD.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted - (OLD.status = " DP_SQL_DELETED "), "
+	"n_other = n_other - (OLD.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ")"
 	"    WHERE idx = OLD.server_idx; "
 	"  UPDATE package SET rows = rows - 1, "
-	DP_SQL_BUCKETS_SUB("OLD.status") " WHERE idx = OLD.package_idx; "
-	"  UPDATE meta SET rows = rows - 1, " DP_SQL_BUCKETS_SUB("OLD.status")
+	"n_none = n_none - (OLD.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated - (OLD.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added - (OLD.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted - (OLD.status = " DP_SQL_DELETED "), "
+	"n_other = n_other - (OLD.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ")"
+	" WHERE idx = OLD.package_idx; "
+	"  UPDATE meta SET rows = rows - 1, "
+	"n_none = n_none - (OLD.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated - (OLD.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added - (OLD.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted - (OLD.status = " DP_SQL_DELETED "), "
+	"n_other = n_other - (OLD.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ")"
 	", change_counter = change_counter + 1, "
-	"    last_change_ms = " DP_SQL_NOW_MS " WHERE id = 1; "
-	/* A removed row is a transition to deleted(3) unless it was. */
+	"    last_change_ms = "
+	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+	" WHERE id = 1; "
+	/* A removed row is a transition to deleted unless it was. */
 	"  INSERT INTO status_event (server_idx, package_idx, package_id, "
 	"    server_nal_path, site_code, status, prev_status, at_ms) "
 	"  SELECT OLD.server_idx, OLD.package_idx, p.package_id, s.nal_path, "
-	"    s.site_code, 3, OLD.status, " DP_SQL_NOW_MS
+	"    s.site_code, " DP_SQL_DELETED ", OLD.status, "
+	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 	"  FROM server s, package p "
 	"  WHERE s.idx = OLD.server_idx AND p.idx = OLD.package_idx "
-	"    AND OLD.status IS NOT 3; "
+	"    AND OLD.status IS NOT " DP_SQL_DELETED "; "
 	"END;"
 
 	"CREATE TRIGGER dp_status AFTER UPDATE OF status ON dp "
 	"WHEN OLD.status IS NOT NEW.status BEGIN "
 	"  UPDATE server SET "
-	DP_SQL_BUCKETS_MOVE("OLD.status", "NEW.status")
+	"n_none = n_none + (NEW.status = " DP_SQL_NONE ") - "
+	"(OLD.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated + (NEW.status = " DP_SQL_UPDATED ") - "
+	"(OLD.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added + (NEW.status = " DP_SQL_ADDED ") - "
+	"(OLD.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted + (NEW.status = " DP_SQL_DELETED ") - "
+	"(OLD.status = " DP_SQL_DELETED "), "
+	"n_other = n_other + (NEW.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ") - "
+	"(OLD.status NOT BETWEEN " DP_SQL_NONE " AND " DP_SQL_DELETED ")"
 	"    WHERE idx = NEW.server_idx; "
 	"  UPDATE package SET "
-	DP_SQL_BUCKETS_MOVE("OLD.status", "NEW.status")
+	"n_none = n_none + (NEW.status = " DP_SQL_NONE ") - "
+	"(OLD.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated + (NEW.status = " DP_SQL_UPDATED ") - "
+	"(OLD.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added + (NEW.status = " DP_SQL_ADDED ") - "
+	"(OLD.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted + (NEW.status = " DP_SQL_DELETED ") - "
+	"(OLD.status = " DP_SQL_DELETED "), "
+	"n_other = n_other + (NEW.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ") - "
+	"(OLD.status NOT BETWEEN " DP_SQL_NONE " AND " DP_SQL_DELETED ")"
 	"    WHERE idx = NEW.package_idx; "
-	"  UPDATE meta SET " DP_SQL_BUCKETS_MOVE("OLD.status", "NEW.status")
+	"  UPDATE meta SET "
+	"n_none = n_none + (NEW.status = " DP_SQL_NONE ") - "
+	"(OLD.status = " DP_SQL_NONE "), "
+	"n_updated = n_updated + (NEW.status = " DP_SQL_UPDATED ") - "
+	"(OLD.status = " DP_SQL_UPDATED "), "
+	"n_added = n_added + (NEW.status = " DP_SQL_ADDED ") - "
+	"(OLD.status = " DP_SQL_ADDED "), "
+	"n_deleted = n_deleted + (NEW.status = " DP_SQL_DELETED ") - "
+	"(OLD.status = " DP_SQL_DELETED "), "
+	"n_other = n_other + (NEW.status NOT BETWEEN " DP_SQL_NONE
+	" AND " DP_SQL_DELETED ") - "
+	"(OLD.status NOT BETWEEN " DP_SQL_NONE " AND " DP_SQL_DELETED ")"
 	"    WHERE id = 1; "
 	"  INSERT INTO status_event (server_idx, package_idx, package_id, "
 	"    server_nal_path, site_code, status, prev_status, at_ms) "
 	"  SELECT NEW.server_idx, NEW.package_idx, p.package_id, s.nal_path, "
-	"    s.site_code, NEW.status, OLD.status, " DP_SQL_NOW_MS
+	"    s.site_code, NEW.status, OLD.status, "
+	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 	"  FROM server s, package p "
 	"  WHERE s.idx = NEW.server_idx AND p.idx = NEW.package_idx; "
 	"END;"
 
+	/* The values of a row as of this migration: a column added later is
+	 * a later migration's business. */
 	"CREATE TRIGGER dp_change AFTER UPDATE ON dp "
-	"WHEN (" DP_SQL_VALUE_COLUMNS("OLD.") ") IS NOT ("
-	DP_SQL_VALUE_COLUMNS("NEW.") ") BEGIN "
+	"WHEN (OLD.bits_enabled, OLD.is_peer_dp, OLD.is_protected, "
+	"OLD.isv_data, OLD.isv_data_size, OLD.isv_string, "
+	"OLD.last_refresh_time, OLD.object_type_id, OLD.package_type, "
+	"OLD.refresh_now, OLD.resource_type, OLD.secure_object_id, "
+	"OLD.site_name, OLD.source_site, OLD.status) IS NOT ("
+	"NEW.bits_enabled, NEW.is_peer_dp, NEW.is_protected, "
+	"NEW.isv_data, NEW.isv_data_size, NEW.isv_string, "
+	"NEW.last_refresh_time, NEW.object_type_id, NEW.package_type, "
+	"NEW.refresh_now, NEW.resource_type, NEW.secure_object_id, "
+	"NEW.site_name, NEW.source_site, NEW.status) BEGIN "
 	"  UPDATE meta SET change_counter = change_counter + 1, "
-	"    last_change_ms = " DP_SQL_NOW_MS " WHERE id = 1; "
+	"    last_change_ms = "
+	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+	" WHERE id = 1; "
 	"END;"
 
 	/* The index is the row's identity for managers: never move a row. */
@@ -248,7 +314,8 @@ static const char *const dp_migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN withdrawn_ms INTEGER;"
 	"ALTER TABLE outbox ADD COLUMN withdrawn_request_id INTEGER;"
 	"DROP INDEX outbox_open;"
-	"CREATE INDEX outbox_open ON outbox (server_idx, package_idx, property) "
+	"CREATE INDEX outbox_open ON outbox (server_idx, package_idx, "
+	"property) "
 	"  WHERE acked_ms IS NULL AND withdrawn_ms IS NULL;"
 	"DROP TRIGGER outbox_insert;"
 	"DROP TRIGGER outbox_ack;"

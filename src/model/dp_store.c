@@ -45,47 +45,23 @@
 	"JOIN package p ON p.idx = d.package_idx " \
 	"WHERE d.server_idx = ?1 AND d.package_idx = ?2"
 
-/* An import keeps an ISVString written over SNMP until ConfigMgr has
- * acknowledged it: the export predates the write. */
-#define ISV_IMPORTED \
-	"(CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE " \
-	"o.server_idx = ?1 AND o.package_idx = ?2 AND " \
-	"o.property = 'ISVString' AND o.acked_ms IS NULL AND " \
-	"o.withdrawn_ms IS NULL) THEN isv_string " \
-	"ELSE coalesce(?8, isv_string) END)"
-
-/* The values of a dpTable row, in enum dp_field (struct dp_row) order. */
-#define F_BITS_ENABLED		"d.bits_enabled"
-#define F_IS_PEER_DP		"d.is_peer_dp"
-#define F_IS_PROTECTED		"d.is_protected"
-#define F_REFRESH_NOW		"d.refresh_now"
-#define F_ISV_DATA_SIZE		"d.isv_data_size"
-#define F_OBJECT_TYPE_ID	"d.object_type_id"
-#define F_PACKAGE_TYPE		"d.package_type"
-#define F_STATUS		"d.status"
-#define F_ISV_DATA		"d.isv_data"
-#define F_ISV_STRING		"d.isv_string"
-#define F_LAST_REFRESH_TIME	"d.last_refresh_time"
-#define F_PACKAGE_ID		"p.package_id"
-#define F_RESOURCE_TYPE		"d.resource_type"
-#define F_SECURE_OBJECT_ID	"d.secure_object_id"
-#define F_SERVER_NAL_PATH	"s.nal_path"
-#define F_SITE_CODE		"s.site_code"
-#define F_SITE_NAME		"d.site_name"
-#define F_SOURCE_SITE		"d.source_site"
-#define F_REFRESH_PENDING	OPEN_WRITE_FLAG("RefreshNow")
-#define F_ISV_STRING_PENDING	OPEN_WRITE_FLAG("ISVString")
+/*
+ * The columns of a row as SQL, from the column table (model/dp_columns.h):
+ * a value of table dp, of the server or package row (the keys), or
+ * whether a write of a property waits in the outbox.
+ */
+#define READ_SQL_DP(col)	"d." #col
+#define READ_SQL_SERVER(col)	"s." #col
+#define READ_SQL_PACKAGE(col)	"p." #col
+#define READ_SQL_PENDING(prop)	OPEN_WRITE_FLAG(#prop)
+#define ROW_COLUMN(id, field, name, kind, max, col, access, model, sql, ...) \
+	", " READ_SQL_##model(sql)
 
 #define ROW_FROM "FROM dp d CROSS JOIN server s CROSS JOIN package p "
+/* Every value of a row, in enum dp_field order. */
 #define ROW_SELECT \
-	"SELECT d.server_idx, d.package_idx, " F_BITS_ENABLED ", " \
-	F_IS_PEER_DP ", " F_IS_PROTECTED ", " F_REFRESH_NOW ", " \
-	F_ISV_DATA_SIZE ", " F_OBJECT_TYPE_ID ", " F_PACKAGE_TYPE ", " \
-	F_STATUS ", " F_ISV_DATA ", " F_ISV_STRING ", " \
-	F_LAST_REFRESH_TIME ", " F_PACKAGE_ID ", " F_RESOURCE_TYPE ", " \
-	F_SECURE_OBJECT_ID ", " F_SERVER_NAL_PATH ", " F_SITE_CODE ", " \
-	F_SITE_NAME ", " F_SOURCE_SITE ", " F_REFRESH_PENDING ", " \
-	F_ISV_STRING_PENDING " " ROW_FROM
+	"SELECT d.server_idx, d.package_idx" \
+	DP_COLUMNS(ROW_COLUMN, ROW_COLUMN, DP_IGNORE) " " ROW_FROM
 #define ROW_JOIN "s.idx = d.server_idx AND p.idx = d.package_idx"
 /* The rows after (?1, ?2), up to ?3, with the key and the values given:
  * the same rows whatever is read of them. */
@@ -106,7 +82,7 @@ enum stmt_id {
 	S_ROW_GET,
 	S_ROW_NEXT,
 	S_ROWS_NEXT,
-	S_FIELD_NEXT,		/* + enum dp_field: one value of the rows */
+	S_FIELD_NEXT,		/* + enum dp_field: one value of rows */
 	S_FIELD_NEXT_LAST = S_FIELD_NEXT + DP_FIELD_COUNT - 1,
 	S_SERVER_GET,
 	S_SERVER_NEXT,
@@ -118,7 +94,6 @@ enum stmt_id {
 	S_DATA_VERSION,
 	S_BEGIN,
 	S_COMMIT,
-	S_ROLLBACK,
 	S_SERVER_INSERT,
 	S_PACKAGE_INSERT,
 	S_PACKAGE_UPDATE,
@@ -140,6 +115,10 @@ enum stmt_id {
 	S_COUNT
 };
 
+/* One value of the rows after a key: a walk of one column reads it alone. */
+#define FIELD_NEXT(id, field, name, kind, max, col, access, model, sql, ...) \
+	[S_FIELD_NEXT + DP_FIELD_##id] = ROWS_AFTER(READ_SQL_##model(sql)),
+
 static const char *const stmt_sql[S_COUNT] = {
 	[S_ROW_GET] = ROW_SELECT
 	    "WHERE d.server_idx = ?1 AND d.package_idx = ?2 AND " ROW_JOIN,
@@ -150,31 +129,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROWS_NEXT] = ROW_SELECT
 	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
 	    " ORDER BY d.server_idx, d.package_idx LIMIT ?3",
-	[S_FIELD_NEXT + DP_FIELD_BITS_ENABLED] = ROWS_AFTER(F_BITS_ENABLED),
-	[S_FIELD_NEXT + DP_FIELD_IS_PEER_DP] = ROWS_AFTER(F_IS_PEER_DP),
-	[S_FIELD_NEXT + DP_FIELD_IS_PROTECTED] = ROWS_AFTER(F_IS_PROTECTED),
-	[S_FIELD_NEXT + DP_FIELD_REFRESH_NOW] = ROWS_AFTER(F_REFRESH_NOW),
-	[S_FIELD_NEXT + DP_FIELD_ISV_DATA_SIZE] = ROWS_AFTER(F_ISV_DATA_SIZE),
-	[S_FIELD_NEXT + DP_FIELD_OBJECT_TYPE_ID] = ROWS_AFTER(F_OBJECT_TYPE_ID),
-	[S_FIELD_NEXT + DP_FIELD_PACKAGE_TYPE] = ROWS_AFTER(F_PACKAGE_TYPE),
-	[S_FIELD_NEXT + DP_FIELD_STATUS] = ROWS_AFTER(F_STATUS),
-	[S_FIELD_NEXT + DP_FIELD_ISV_DATA] = ROWS_AFTER(F_ISV_DATA),
-	[S_FIELD_NEXT + DP_FIELD_ISV_STRING] = ROWS_AFTER(F_ISV_STRING),
-	[S_FIELD_NEXT + DP_FIELD_LAST_REFRESH_TIME] =
-	    ROWS_AFTER(F_LAST_REFRESH_TIME),
-	[S_FIELD_NEXT + DP_FIELD_PACKAGE_ID] = ROWS_AFTER(F_PACKAGE_ID),
-	[S_FIELD_NEXT + DP_FIELD_RESOURCE_TYPE] = ROWS_AFTER(F_RESOURCE_TYPE),
-	[S_FIELD_NEXT + DP_FIELD_SECURE_OBJECT_ID] =
-	    ROWS_AFTER(F_SECURE_OBJECT_ID),
-	[S_FIELD_NEXT + DP_FIELD_SERVER_NAL_PATH] =
-	    ROWS_AFTER(F_SERVER_NAL_PATH),
-	[S_FIELD_NEXT + DP_FIELD_SITE_CODE] = ROWS_AFTER(F_SITE_CODE),
-	[S_FIELD_NEXT + DP_FIELD_SITE_NAME] = ROWS_AFTER(F_SITE_NAME),
-	[S_FIELD_NEXT + DP_FIELD_SOURCE_SITE] = ROWS_AFTER(F_SOURCE_SITE),
-	[S_FIELD_NEXT + DP_FIELD_REFRESH_PENDING] =
-	    ROWS_AFTER(F_REFRESH_PENDING),
-	[S_FIELD_NEXT + DP_FIELD_ISV_STRING_PENDING] =
-	    ROWS_AFTER(F_ISV_STRING_PENDING),
+	DP_COLUMNS(FIELD_NEXT, FIELD_NEXT, DP_IGNORE)
 	[S_SERVER_GET] = SERVER_SELECT "WHERE idx = ?1 AND rows > 0",
 	[S_SERVER_NEXT] = SERVER_SELECT
 	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
@@ -190,64 +145,29 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
 	[S_SERVER_INSERT] = "INSERT INTO server (nal_path, site_code, name) "
 	    "VALUES (?1, ?2, ?3)",
 	[S_PACKAGE_INSERT] = "INSERT INTO package (package_id) VALUES (?1)",
 	/* Package attributes are per instance in WMI; dpPackageTable shows
 	 * the last imported ones.  Write only when something differs. */
+	/* Parameters named as the properties' columns (bind_record()). */
 	[S_PACKAGE_UPDATE] = "UPDATE package SET "
-	    "package_type = coalesce(?2, package_type), "
-	    "object_type_id = coalesce(?3, object_type_id), "
-	    "secure_object_id = coalesce(?4, secure_object_id), "
-	    "source_site = coalesce(?5, source_site), "
-	    "site_name = coalesce(?6, site_name) "
-	    "WHERE idx = ?1 AND (package_type, object_type_id, "
+	    "package_type = coalesce(:package_type, package_type), "
+	    "object_type_id = coalesce(:object_type_id, object_type_id), "
+	    "secure_object_id = coalesce(:secure_object_id, "
+	    "secure_object_id), "
+	    "source_site = coalesce(:source_site, source_site), "
+	    "site_name = coalesce(:site_name, site_name) "
+	    "WHERE idx = :idx AND (package_type, object_type_id, "
 	    "secure_object_id, source_site, site_name) IS NOT "
-	    "(coalesce(?2, package_type), coalesce(?3, object_type_id), "
-	    "coalesce(?4, secure_object_id), coalesce(?5, source_site), "
-	    "coalesce(?6, site_name))",
+	    "(coalesce(:package_type, package_type), "
+	    "coalesce(:object_type_id, object_type_id), "
+	    "coalesce(:secure_object_id, secure_object_id), "
+	    "coalesce(:source_site, source_site), "
+	    "coalesce(:site_name, site_name))",
 	[S_SEEN_INSERT] = "INSERT INTO temp.dp_seen (server_idx, package_idx) "
 	    "VALUES (?1, ?2)",
-	/*
-	 * A NULL parameter is a property the export did not carry: an insert
-	 * takes the class default, an update keeps the stored value.  The
-	 * WHERE clause skips rows whose values are all equal, so re-importing
-	 * the same export writes nothing and fires no trigger.
-	 */
-	[S_DP_UPSERT] = "INSERT INTO dp (server_idx, package_idx, "
-	    DP_SQL_VALUE_COLUMNS("") ") VALUES (?1, ?2, "
-	    "coalesce(?3, 0), coalesce(?4, 0), coalesce(?5, 0), "
-	    "coalesce(?6, x''), coalesce(?7, 0), coalesce(?8, ''), "
-	    "coalesce(?9, '1990-01-01T00:00:00.000000'), coalesce(?10, 0), "
-	    "coalesce(?11, 0), coalesce(?12, 0), coalesce(?13, ''), "
-	    "coalesce(?14, ''), coalesce(?15, ''), coalesce(?16, ''), "
-	    "coalesce(?17, 0)) "
-	    "ON CONFLICT (server_idx, package_idx) DO UPDATE SET "
-	    "bits_enabled = coalesce(?3, bits_enabled), "
-	    "is_peer_dp = coalesce(?4, is_peer_dp), "
-	    "is_protected = coalesce(?5, is_protected), "
-	    "isv_data = coalesce(?6, isv_data), "
-	    "isv_data_size = coalesce(?7, isv_data_size), "
-	    "isv_string = " ISV_IMPORTED ", "
-	    "last_refresh_time = coalesce(?9, last_refresh_time), "
-	    "object_type_id = coalesce(?10, object_type_id), "
-	    "package_type = coalesce(?11, package_type), "
-	    "refresh_now = coalesce(?12, refresh_now), "
-	    "resource_type = coalesce(?13, resource_type), "
-	    "secure_object_id = coalesce(?14, secure_object_id), "
-	    "site_name = coalesce(?15, site_name), "
-	    "source_site = coalesce(?16, source_site), "
-	    "status = coalesce(?17, status) "
-	    "WHERE (" DP_SQL_VALUE_COLUMNS("") ") IS NOT ("
-	    "coalesce(?3, bits_enabled), coalesce(?4, is_peer_dp), "
-	    "coalesce(?5, is_protected), coalesce(?6, isv_data), "
-	    "coalesce(?7, isv_data_size), " ISV_IMPORTED ", "
-	    "coalesce(?9, last_refresh_time), coalesce(?10, object_type_id), "
-	    "coalesce(?11, package_type), coalesce(?12, refresh_now), "
-	    "coalesce(?13, resource_type), coalesce(?14, secure_object_id), "
-	    "coalesce(?15, site_name), coalesce(?16, source_site), "
-	    "coalesce(?17, status))",
+	/* S_DP_UPSERT: built from the column table (upsert_sql()). */
 	[S_SNAPSHOT_DELETE] = "DELETE FROM dp WHERE NOT EXISTS ("
 	    "SELECT 1 FROM temp.dp_seen s WHERE s.server_idx = dp.server_idx "
 	    "AND s.package_idx = dp.package_idx)",
@@ -283,33 +203,142 @@ static const char *const stmt_sql[S_COUNT] = {
 _Static_assert(DP_MIGRATIONS == DP_SCHEMA_VERSION,
     "DP_SCHEMA_VERSION must equal the number of migrations");
 
+/*
+ * ---- the upsert, from the column table -----------------------------------
+ *
+ * A NULL parameter is a property the export did not carry: an insert
+ * takes the class default, an update keeps the stored value.  The WHERE
+ * clause skips rows whose values are all equal, so re-importing the same
+ * export writes nothing and fires no trigger.  Parameters are named as
+ * the columns (:source_site), and bound by name (bind_record()).
+ */
+#define SQL_DEFAULT_BOOL	"0"
+#define SQL_DEFAULT_UINT32	"0"
+#define SQL_DEFAULT_ENUM	"0"
+#define SQL_DEFAULT_STRING	"''"
+#define SQL_DEFAULT_BYTES	"x''"
+/* WMI's default DateTime, 19900101000000.000000+***. */
+#define SQL_DEFAULT_TIME	"'1990-01-01T00:00:00.000000'"
+#define SNMP_WINS_KEEP		false
+#define SNMP_WINS_SNMP		true
+
+struct upsert_col {
+	const char	*col;
+	const char	*dflt;		/* the class default */
+	const char	*prop;		/* its name in the outbox */
+	bool		 snmp_wins;	/* an unacked SNMP write wins */
+};
+
+#define UPSERT_COL_DP(sql, kind, name, import) \
+	{ #sql, SQL_DEFAULT_##kind, name, SNMP_WINS_##import },
+#define UPSERT_COL_SERVER(...)
+#define UPSERT_COL_PACKAGE(...)
+#define UPSERT_COL(id, field, name, kind, max, col, access, model, sql, \
+    import, ...) UPSERT_COL_##model(sql, kind, name, import)
+
+/* The columns of table dp that an import writes. */
+static const struct upsert_col upsert_cols[] = {
+	DP_COLUMNS(UPSERT_COL, DP_IGNORE, DP_IGNORE)
+};
+#define N_UPSERT_COLS ((int)(sizeof(upsert_cols) / sizeof(upsert_cols[0])))
+
+struct sql_text {
+	char	*buf;
+	size_t	 size;
+	size_t	 len;
+};
+
+static void sql_add(struct sql_text *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sql_add(struct sql_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->len >= t->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+	va_end(ap);
+	t->len = n < 0 ? t->size : t->len + (size_t)n;
+}
+
+/* The value an import gives column c. */
+static void
+upsert_value(struct sql_text *t, const struct upsert_col *c)
+{
+	if (c->snmp_wins)
+		sql_add(t, "(CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE "
+		    "o.server_idx = :server_idx AND "
+		    "o.package_idx = :package_idx AND o.property = '%s' AND "
+		    "o.acked_ms IS NULL AND o.withdrawn_ms IS NULL) THEN %s "
+		    "ELSE coalesce(:%s, %s) END)", c->prop, c->col, c->col,
+		    c->col);
+	else
+		sql_add(t, "coalesce(:%s, %s)", c->col, c->col);
+}
+
+/* The upsert's SQL in buf; -1 when it does not fit. */
+static int
+upsert_sql(char *buf, size_t size)
+{
+	struct sql_text t = { buf, size, 0 };
+	int i;
+
+	sql_add(&t, "INSERT INTO dp (server_idx, package_idx");
+	for (i = 0; i < N_UPSERT_COLS; i++)
+		sql_add(&t, ", %s", upsert_cols[i].col);
+	sql_add(&t, ") VALUES (:server_idx, :package_idx");
+	for (i = 0; i < N_UPSERT_COLS; i++)
+		sql_add(&t, ", coalesce(:%s, %s)", upsert_cols[i].col,
+		    upsert_cols[i].dflt);
+	sql_add(&t, ") ON CONFLICT (server_idx, package_idx) DO UPDATE SET ");
+	for (i = 0; i < N_UPSERT_COLS; i++) {
+		sql_add(&t, "%s%s = ", i > 0 ? ", " : "", upsert_cols[i].col);
+		upsert_value(&t, &upsert_cols[i]);
+	}
+	sql_add(&t, " WHERE (");
+	for (i = 0; i < N_UPSERT_COLS; i++)
+		sql_add(&t, "%s%s", i > 0 ? ", " : "", upsert_cols[i].col);
+	sql_add(&t, ") IS NOT (");
+	for (i = 0; i < N_UPSERT_COLS; i++) {
+		sql_add(&t, "%s", i > 0 ? ", " : "");
+		upsert_value(&t, &upsert_cols[i]);
+	}
+	sql_add(&t, ")");
+	return t.len < t.size ? 0 : -1;
+}
+
+/* The parameter of each property in a statement that binds a record. */
+#define PROP_PARAM(id, field, name, kind, max, col, access, model, sql, \
+    ...) [DP_P_##id] = ":" #sql,
+static const char *const prop_param[DP_P_COUNT] = {
+	DP_COLUMNS(PROP_PARAM, DP_IGNORE, DP_IGNORE)
+};
+
+/* Where a record's values go in a statement: 0 for none. */
+struct param_map {
+	int	key[2];	/* :server_idx, :package_idx; or :idx */
+	int	prop[DP_P_COUNT];
+};
+
 struct dp_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
+	struct param_map upsert_params;		/* of S_DP_UPSERT */
+	struct param_map package_params;	/* of S_PACKAGE_UPDATE */
 	int		 flags;
 	int		 busy_ms;
 	bool		 importing;
 	bool		 snapshot;
-	bool		 writes_pending;	/* at the start of the import */
+	bool		 writes_pending;	/* when the import began */
 	uint64_t	 rows_before;
 	struct dp_import_counts counts;
 	char		 err[512];
 };
 
-static int
-store_fail(struct dp_store *st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-store_fail(struct dp_store *st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof(st->err), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* "what: <SQLite's message>", with the system's reason when SQLite has
  * one: a full disk or a file-size limit reads "disk I/O error (File too
@@ -320,15 +349,16 @@ store_sqlfail(struct dp_store *st, const char *what)
 	int code = sqlite3_errcode(st->db) & 0xff, sys_errno;
 
 	if (code == SQLITE_BUSY)
-		return store_fail(st, "%s: %s (another process held the write "
+		return dp_store_fail(st, "%s: %s (another process held the "
+		    "write "
 		    "lock for longer than %d ms)", what, sqlite3_errmsg(st->db),
 		    st->busy_ms);
 	sys_errno = sqlite3_system_errno(st->db);
 	if ((code == SQLITE_IOERR || code == SQLITE_FULL ||
 	    code == SQLITE_CANTOPEN) && sys_errno != 0)
-		return store_fail(st, "%s: %s (%s)", what,
+		return dp_store_fail(st, "%s: %s (%s)", what,
 		    sqlite3_errmsg(st->db), strerror(sys_errno));
-	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
+	return dp_store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
 const char *
@@ -371,15 +401,43 @@ dp_now_ms(void)
 
 /* Statements are prepared on first use, so that a read-only opener never
  * prepares what it does not run. */
+static void
+map_params(sqlite3_stmt *s, const char *key0, const char *key1,
+    struct param_map *m)
+{
+	m->key[0] = sqlite3_bind_parameter_index(s, key0);
+	m->key[1] = key1 != NULL ? sqlite3_bind_parameter_index(s, key1) : 0;
+	for (int p = 0; p < DP_P_COUNT; p++)
+		m->prop[p] = sqlite3_bind_parameter_index(s, prop_param[p]);
+}
+
 static sqlite3_stmt *
 stmt_get(struct dp_store *st, enum stmt_id id)
 {
-	if (st->stmt[id] == NULL &&
-	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->stmt[id], NULL) != SQLITE_OK) {
+	char upsert[8192];
+	const char *sql = stmt_sql[id];
+
+	if (st->stmt[id] != NULL)
+		return st->stmt[id];
+	if (id == S_DP_UPSERT) {
+		if (upsert_sql(upsert, sizeof(upsert)) != 0) {
+			dp_store_fail(st, "the upsert does not fit %zu octets",
+			    sizeof(upsert));
+			return NULL;
+		}
+		sql = upsert;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->stmt[id], NULL) != SQLITE_OK) {
 		store_sqlfail(st, "preparing a statement");
 		st->stmt[id] = NULL;
+		return NULL;
 	}
+	if (id == S_DP_UPSERT)
+		map_params(st->stmt[id], ":server_idx", ":package_idx",
+		    &st->upsert_params);
+	else if (id == S_PACKAGE_UPDATE)
+		map_params(st->stmt[id], ":idx", NULL, &st->package_params);
 	return st->stmt[id];
 }
 
@@ -398,7 +456,7 @@ exec_sql(struct dp_store *st, const char *sql, const char *what)
 	char *msg = NULL;
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		store_fail(st, "%s: %s", what, msg != NULL ? msg : "?");
+		dp_store_fail(st, "%s: %s", what, msg != NULL ? msg : "?");
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -542,12 +600,13 @@ damaged_fail(struct dp_store *st)
 {
 	switch (sqlite3_errcode(st->db) & 0xff) {
 	case SQLITE_NOTADB:
-		store_fail(st, "not a dpagent database, or its header is "
+		dp_store_fail(st, "not a dpagent database, or its header is "
 		    "damaged (%s): check the path, or restore the database "
 		    "from a backup", sqlite3_errmsg(st->db));
 		break;
 	case SQLITE_CORRUPT:
-		store_fail(st, "the database is damaged (%s): restore it from "
+		dp_store_fail(st, "the database is damaged (%s): restore it "
+		    "from "
 		    "a backup ('dpctl backup' writes one)",
 		    sqlite3_errmsg(st->db));
 		break;
@@ -569,7 +628,16 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 	 * mutex every allocation would take (each connection is used by one
 	 * thread only). */
 	if (!configured) {
-		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
+		/* SQLITE_MISUSE: SQLite was initialised before us in this
+		 * process (by snmpd or another module, when we are dpagent.so
+		 * in it); it keeps its statistics, which costs time only. */
+		if (rc != SQLITE_OK && rc != SQLITE_MISUSE) {
+			snprintf(err, errlen, "%s: configuring SQLite: %s",
+			    path, sqlite3_errstr(rc));
+			return NULL;
+		}
 		configured = true;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -620,7 +688,8 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 		goto fail_st;
 	}
 	if (version > DP_SCHEMA_VERSION) {
-		store_fail(st, "database schema version %d is newer than this "
+		dp_store_fail(st, "database schema version %d is newer than "
+		    "this "
 		    "dpagent's (%d): upgrade dpagent", version,
 		    DP_SCHEMA_VERSION);
 		goto fail_st;
@@ -634,10 +703,11 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 	if (version < DP_SCHEMA_VERSION) {
 		if (!(flags & DP_STORE_CREATE)) {
 			if (version == 0)
-				store_fail(st, "not a dpagent database "
+				dp_store_fail(st, "not a dpagent database "
 				    "(run 'dpctl --db FILE init')");
 			else
-				store_fail(st, "schema version %d is older than "
+				dp_store_fail(st, "schema version %d is "
+				    "older than "
 				    "%d: run 'dpctl --db FILE init' to migrate",
 				    version, DP_SCHEMA_VERSION);
 			goto fail_st;
@@ -710,85 +780,42 @@ dp_store_col_i32(sqlite3_stmt *s, int col)
 	    (int32_t)v;
 }
 
+/* A BLOB into dst, cut to dstsize; returns its length. */
+static size_t
+copy_blob(uint8_t *dst, size_t dstsize, sqlite3_stmt *s, int col)
+{
+	const void *blob = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	if (blob == NULL)
+		return 0;
+	if (n > dstsize)
+		n = dstsize;
+	memcpy(dst, blob, n);
+	return n;
+}
+
+/* Decoders by kind (model/dp_columns.h). */
+#define READ_BOOL(s, col, x, len)	(x) = sqlite3_column_int(s, col) != 0
+#define READ_UINT32(s, col, x, len)	(x) = dp_store_col_u32(s, col)
+#define READ_ENUM(s, col, x, len)	(x) = dp_store_col_i32(s, col)
+#define READ_STRING(s, col, x, len) \
+	dp_store_copy_text(x, sizeof(x), s, col)
+#define READ_TIME(s, col, x, len) \
+	dp_store_copy_text(x, sizeof(x), s, col)
+#define READ_BYTES(s, col, x, len) \
+	(len) = copy_blob(x, sizeof(x), s, col)
+#define READ_FIELD(id, field, name, kind, ...) \
+	case DP_FIELD_##id: \
+		READ_##kind(s, col, r->field, r->field##_len); \
+		break;
+
 /* Field f of a row from result column col. */
 static void
 read_field(sqlite3_stmt *s, int col, enum dp_field f, struct dp_row *r)
 {
-	const void *blob;
-	size_t n;
-
 	switch (f) {
-	case DP_FIELD_BITS_ENABLED:
-		r->bits_enabled = sqlite3_column_int(s, col) != 0;
-		break;
-	case DP_FIELD_IS_PEER_DP:
-		r->is_peer_dp = sqlite3_column_int(s, col) != 0;
-		break;
-	case DP_FIELD_IS_PROTECTED:
-		r->is_protected = sqlite3_column_int(s, col) != 0;
-		break;
-	case DP_FIELD_REFRESH_NOW:
-		r->refresh_now = sqlite3_column_int(s, col) != 0;
-		break;
-	case DP_FIELD_ISV_DATA_SIZE:
-		r->isv_data_size = dp_store_col_u32(s, col);
-		break;
-	case DP_FIELD_OBJECT_TYPE_ID:
-		r->object_type_id = dp_store_col_i32(s, col);
-		break;
-	case DP_FIELD_PACKAGE_TYPE:
-		r->package_type = dp_store_col_i32(s, col);
-		break;
-	case DP_FIELD_STATUS:
-		r->status = dp_store_col_i32(s, col);
-		break;
-	case DP_FIELD_ISV_DATA:
-		blob = sqlite3_column_blob(s, col);
-		n = (size_t)sqlite3_column_bytes(s, col);
-		if (n > sizeof(r->isv_data))
-			n = sizeof(r->isv_data);
-		if (blob != NULL)
-			memcpy(r->isv_data, blob, n);
-		else
-			n = 0;
-		r->isv_data_len = n;
-		break;
-	case DP_FIELD_ISV_STRING:
-		dp_store_copy_text(r->isv_string, sizeof(r->isv_string), s, col);
-		break;
-	case DP_FIELD_LAST_REFRESH_TIME:
-		dp_store_copy_text(r->last_refresh_time, sizeof(r->last_refresh_time),
-		    s, col);
-		break;
-	case DP_FIELD_PACKAGE_ID:
-		dp_store_copy_text(r->package_id, sizeof(r->package_id), s, col);
-		break;
-	case DP_FIELD_RESOURCE_TYPE:
-		dp_store_copy_text(r->resource_type, sizeof(r->resource_type), s, col);
-		break;
-	case DP_FIELD_SECURE_OBJECT_ID:
-		dp_store_copy_text(r->secure_object_id, sizeof(r->secure_object_id),
-		    s, col);
-		break;
-	case DP_FIELD_SERVER_NAL_PATH:
-		dp_store_copy_text(r->server_nal_path, sizeof(r->server_nal_path),
-		    s, col);
-		break;
-	case DP_FIELD_SITE_CODE:
-		dp_store_copy_text(r->site_code, sizeof(r->site_code), s, col);
-		break;
-	case DP_FIELD_SITE_NAME:
-		dp_store_copy_text(r->site_name, sizeof(r->site_name), s, col);
-		break;
-	case DP_FIELD_SOURCE_SITE:
-		dp_store_copy_text(r->source_site, sizeof(r->source_site), s, col);
-		break;
-	case DP_FIELD_REFRESH_PENDING:
-		r->refresh_pending = sqlite3_column_int(s, col) != 0;
-		break;
-	case DP_FIELD_ISV_STRING_PENDING:
-		r->isv_string_pending = sqlite3_column_int(s, col) != 0;
-		break;
+	DP_COLUMNS(READ_FIELD, READ_FIELD, DP_IGNORE)
 	default:
 		break;
 	}
@@ -809,14 +836,16 @@ read_row_fields(sqlite3_stmt *s, enum dp_field f, struct dp_row *r)
 }
 
 static void
-read_row(sqlite3_stmt *s, struct dp_row *r)
+read_row(sqlite3_stmt *s, void *out)
 {
-	read_row_fields(s, DP_FIELD_ALL, r);
+	read_row_fields(s, DP_FIELD_ALL, out);
 }
 
 static void
-read_server(sqlite3_stmt *s, struct dp_server *v)
+read_server(sqlite3_stmt *s, void *out)
 {
+	struct dp_server *v = out;
+
 	v->idx = dp_store_col_u32(s, 0);
 	dp_store_copy_text(v->nal_path, sizeof(v->nal_path), s, 1);
 	dp_store_copy_text(v->name, sizeof(v->name), s, 2);
@@ -827,13 +856,16 @@ read_server(sqlite3_stmt *s, struct dp_server *v)
 }
 
 static void
-read_package(sqlite3_stmt *s, struct dp_package *v)
+read_package(sqlite3_stmt *s, void *out)
 {
+	struct dp_package *v = out;
+
 	v->idx = dp_store_col_u32(s, 0);
 	dp_store_copy_text(v->package_id, sizeof(v->package_id), s, 1);
 	v->package_type = dp_store_col_i32(s, 2);
 	v->object_type_id = dp_store_col_i32(s, 3);
-	dp_store_copy_text(v->secure_object_id, sizeof(v->secure_object_id), s, 4);
+	dp_store_copy_text(v->secure_object_id, sizeof(v->secure_object_id), s,
+	    4);
 	dp_store_copy_text(v->source_site, sizeof(v->source_site), s, 5);
 	dp_store_copy_text(v->site_name, sizeof(v->site_name), s, 6);
 	v->rows = dp_store_col_u32(s, 7);
@@ -880,7 +912,7 @@ dp_store_row_get(struct dp_store *st, uint32_t server_idx,
     uint32_t package_idx, struct dp_row *out)
 {
 	return lookup(st, S_ROW_GET, 2, server_idx, package_idx,
-	    (dp_store_reader)read_row, out);
+	    read_row, out);
 }
 
 int
@@ -888,7 +920,7 @@ dp_store_row_next(struct dp_store *st, int64_t server_idx,
     int64_t package_idx, struct dp_row *out)
 {
 	return lookup(st, S_ROW_NEXT, 2, server_idx, package_idx,
-	    (dp_store_reader)read_row, out);
+	    read_row, out);
 }
 
 int
@@ -920,14 +952,14 @@ dp_store_rows_next(struct dp_store *st, enum dp_field f, int64_t server_idx,
 int
 dp_store_server_get(struct dp_store *st, uint32_t idx, struct dp_server *out)
 {
-	return lookup(st, S_SERVER_GET, 1, idx, 0, (dp_store_reader)read_server,
+	return lookup(st, S_SERVER_GET, 1, idx, 0, read_server,
 	    out);
 }
 
 int
 dp_store_server_next(struct dp_store *st, int64_t idx, struct dp_server *out)
 {
-	return lookup(st, S_SERVER_NEXT, 1, idx, 0, (dp_store_reader)read_server,
+	return lookup(st, S_SERVER_NEXT, 1, idx, 0, read_server,
 	    out);
 }
 
@@ -935,7 +967,7 @@ int
 dp_store_package_get(struct dp_store *st, uint32_t idx,
     struct dp_package *out)
 {
-	return lookup(st, S_PACKAGE_GET, 1, idx, 0, (dp_store_reader)read_package,
+	return lookup(st, S_PACKAGE_GET, 1, idx, 0, read_package,
 	    out);
 }
 
@@ -943,13 +975,15 @@ int
 dp_store_package_next(struct dp_store *st, int64_t idx,
     struct dp_package *out)
 {
-	return lookup(st, S_PACKAGE_NEXT, 1, idx, 0, (dp_store_reader)read_package,
+	return lookup(st, S_PACKAGE_NEXT, 1, idx, 0, read_package,
 	    out);
 }
 
 static void
-read_scalars(sqlite3_stmt *s, struct dp_scalars *v)
+read_scalars(sqlite3_stmt *s, void *out)
 {
+	struct dp_scalars *v = out;
+
 	v->servers = dp_store_col_u32(s, 0);
 	v->packages = dp_store_col_u32(s, 1);
 	v->rows = dp_store_col_u32(s, 2);
@@ -964,16 +998,18 @@ read_scalars(sqlite3_stmt *s, struct dp_scalars *v)
 int
 dp_store_scalars(struct dp_store *st, struct dp_scalars *out)
 {
-	int rc = lookup(st, S_SCALARS, 0, 0, 0, (dp_store_reader)read_scalars, out);
+	int rc = lookup(st, S_SCALARS, 0, 0, 0, read_scalars, out);
 
 	if (rc == 0)
-		return store_fail(st, "the meta row is missing");
+		return dp_store_fail(st, "the meta row is missing");
 	return rc < 0 ? -1 : 0;
 }
 
 static void
-read_idx(sqlite3_stmt *s, uint32_t *idx)
+read_idx(sqlite3_stmt *s, void *out)
 {
+	uint32_t *idx = out;
+
 	*idx = dp_store_col_u32(s, 0);
 }
 
@@ -987,7 +1023,7 @@ dp_store_server_find(struct dp_store *st, const char *nal_path,
 		return -1;
 	sqlite3_bind_text(s, 1, nal_path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, site_code, -1, SQLITE_STATIC);
-	return dp_store_step_one(st, s, (dp_store_reader)read_idx, idx,
+	return dp_store_step_one(st, s, read_idx, idx,
 	    "finding a server");
 }
 
@@ -1000,13 +1036,15 @@ dp_store_package_find(struct dp_store *st, const char *package_id,
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, package_id, -1, SQLITE_STATIC);
-	return dp_store_step_one(st, s, (dp_store_reader)read_idx, idx,
+	return dp_store_step_one(st, s, read_idx, idx,
 	    "finding a package");
 }
 
 static void
-read_int64(sqlite3_stmt *s, int64_t *v)
+read_int64(sqlite3_stmt *s, void *out)
 {
+	int64_t *v = out;
+
 	*v = sqlite3_column_int64(s, 0);
 }
 
@@ -1018,9 +1056,9 @@ dp_store_data_version(struct dp_store *st, int64_t *version)
 
 	if (s == NULL)
 		return -1;
-	rc = dp_store_step_one(st, s, (dp_store_reader)read_int64, version,
+	rc = dp_store_step_one(st, s, read_int64, version,
 	    "PRAGMA data_version");
-	return rc == 1 ? 0 : rc == 0 ? store_fail(st, "PRAGMA data_version: "
+	return rc == 1 ? 0 : rc == 0 ? dp_store_fail(st, "PRAGMA data_version: "
 	    "no row") : -1;
 }
 
@@ -1032,7 +1070,7 @@ dp_store_import_begin(struct dp_store *st, bool snapshot)
 	struct dp_scalars sc;
 
 	if (st->importing)
-		return store_fail(st, "an import is already in progress");
+		return dp_store_fail(st, "an import is already in progress");
 	/* Keys named by this import: duplicate detection and --snapshot. */
 	if (exec_sql(st, "CREATE TEMP TABLE IF NOT EXISTS dp_seen ("
 	    "server_idx INTEGER NOT NULL, package_idx INTEGER NOT NULL, "
@@ -1084,6 +1122,37 @@ bind_int_or_null(sqlite3_stmt *s, int col, bool present, int64_t v)
 		sqlite3_bind_null(s, col);
 }
 
+static void
+bind_blob_or_null(sqlite3_stmt *s, int col, bool present, const uint8_t *v,
+    size_t len)
+{
+	if (present)
+		sqlite3_bind_blob(s, col, v != NULL ? (const void *)v :
+		    (const void *)"", (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, col);
+}
+
+/* Binders by kind (model/dp_columns.h); an absent value binds NULL. */
+#define BIND_BOOL(s, i, on, x, len)	bind_int_or_null(s, i, on, x)
+#define BIND_UINT32(s, i, on, x, len)	bind_int_or_null(s, i, on, x)
+#define BIND_ENUM(s, i, on, x, len)	bind_int_or_null(s, i, on, x)
+#define BIND_STRING(s, i, on, x, len)	bind_text_or_null(s, i, on, x)
+#define BIND_TIME(s, i, on, x, len)	bind_text_or_null(s, i, on, x)
+#define BIND_BYTES(s, i, on, x, len)	bind_blob_or_null(s, i, on, x, len)
+#define BIND_PROP(id, field, name, kind, ...) \
+	if (m->prop[DP_P_##id] > 0) \
+		BIND_##kind(s, m->prop[DP_P_##id], DP_PRESENT(rec, DP_P_##id), \
+		    rec->field, rec->field##_len);
+
+/* Binds every property of rec that s has a parameter for, by name. */
+static void
+bind_record(sqlite3_stmt *s, const struct param_map *m,
+    const struct dp_record *rec)
+{
+	DP_COLUMNS(BIND_PROP, DP_IGNORE, DP_IGNORE)
+}
+
 /* Finds or creates the server of a record. */
 static int
 import_server(struct dp_store *st, const struct dp_record *rec, uint32_t *idx)
@@ -1133,17 +1202,8 @@ import_package(struct dp_store *st, const struct dp_record *rec,
 	}
 	if ((s = stmt_get(st, S_PACKAGE_UPDATE)) == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, *idx);
-	bind_int_or_null(s, 2, DP_PRESENT(rec, DP_P_PACKAGE_TYPE),
-	    rec->package_type);
-	bind_int_or_null(s, 3, DP_PRESENT(rec, DP_P_OBJECT_TYPE_ID),
-	    rec->object_type_id);
-	bind_text_or_null(s, 4, DP_PRESENT(rec, DP_P_SECURE_OBJECT_ID),
-	    rec->secure_object_id);
-	bind_text_or_null(s, 5, DP_PRESENT(rec, DP_P_SOURCE_SITE),
-	    rec->source_site);
-	bind_text_or_null(s, 6, DP_PRESENT(rec, DP_P_SITE_NAME),
-	    rec->site_name);
+	sqlite3_bind_int64(s, st->package_params.key[0], *idx);
+	bind_record(s, &st->package_params, rec);
 	rc = sqlite3_step(s);
 	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
@@ -1159,10 +1219,10 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	int rc;
 
 	if (!st->importing)
-		return store_fail(st, "no import in progress");
+		return dp_store_fail(st, "no import in progress");
 	if (rec->package_id == NULL || rec->server_nal_path == NULL ||
 	    rec->site_code == NULL)
-		return store_fail(st, "a record lacks a key property");
+		return dp_store_fail(st, "a record lacks a key property");
 	if (import_server(st, rec, &sidx) != 0 ||
 	    import_package(st, rec, &pidx) != 0)
 		return -1;
@@ -1174,7 +1234,7 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	rc = sqlite3_step(s);
 	dp_store_stmt_done(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return store_fail(st, "PackageID %s on %s (SiteCode %s) "
+		return dp_store_fail(st, "PackageID %s on %s (SiteCode %s) "
 		    "appears more than once in this import", rec->package_id,
 		    rec->server_nal_path, rec->site_code);
 	if (rc != SQLITE_DONE)
@@ -1189,40 +1249,9 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 
 	if ((s = stmt_get(st, S_DP_UPSERT)) == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, sidx);
-	sqlite3_bind_int64(s, 2, pidx);
-	bind_int_or_null(s, 3, DP_PRESENT(rec, DP_P_BITS_ENABLED),
-	    rec->bits_enabled);
-	bind_int_or_null(s, 4, DP_PRESENT(rec, DP_P_IS_PEER_DP),
-	    rec->is_peer_dp);
-	bind_int_or_null(s, 5, DP_PRESENT(rec, DP_P_IS_PROTECTED),
-	    rec->is_protected);
-	if (DP_PRESENT(rec, DP_P_ISV_DATA))
-		sqlite3_bind_blob(s, 6, rec->isv_data != NULL ? rec->isv_data :
-		    (const void *)"", (int)rec->isv_data_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 6);
-	bind_int_or_null(s, 7, DP_PRESENT(rec, DP_P_ISV_DATA_SIZE),
-	    rec->isv_data_size);
-	bind_text_or_null(s, 8, DP_PRESENT(rec, DP_P_ISV_STRING),
-	    rec->isv_string);
-	bind_text_or_null(s, 9, DP_PRESENT(rec, DP_P_LAST_REFRESH_TIME),
-	    rec->last_refresh_time);
-	bind_int_or_null(s, 10, DP_PRESENT(rec, DP_P_OBJECT_TYPE_ID),
-	    rec->object_type_id);
-	bind_int_or_null(s, 11, DP_PRESENT(rec, DP_P_PACKAGE_TYPE),
-	    rec->package_type);
-	bind_int_or_null(s, 12, DP_PRESENT(rec, DP_P_REFRESH_NOW),
-	    rec->refresh_now);
-	bind_text_or_null(s, 13, DP_PRESENT(rec, DP_P_RESOURCE_TYPE),
-	    rec->resource_type);
-	bind_text_or_null(s, 14, DP_PRESENT(rec, DP_P_SECURE_OBJECT_ID),
-	    rec->secure_object_id);
-	bind_text_or_null(s, 15, DP_PRESENT(rec, DP_P_SITE_NAME),
-	    rec->site_name);
-	bind_text_or_null(s, 16, DP_PRESENT(rec, DP_P_SOURCE_SITE),
-	    rec->source_site);
-	bind_int_or_null(s, 17, DP_PRESENT(rec, DP_P_STATUS), rec->status);
+	sqlite3_bind_int64(s, st->upsert_params.key[0], sidx);
+	sqlite3_bind_int64(s, st->upsert_params.key[1], pidx);
+	bind_record(s, &st->upsert_params, rec);
 	rc = sqlite3_step(s);
 	dp_store_stmt_done(s);
 	if (rc != SQLITE_DONE)
@@ -1231,7 +1260,7 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	if (sqlite3_changes(st->db) == 0)
 		st->counts.unchanged++;
 	else
-		st->counts.updated++;	/* inserts are told apart at the end */
+		st->counts.updated++;	/* inserts: told apart later */
 	return 0;
 }
 
@@ -1245,12 +1274,12 @@ dp_store_import_end(struct dp_store *st, bool commit,
 	int rc;
 
 	if (!st->importing)
-		return store_fail(st, "no import in progress");
+		return dp_store_fail(st, "no import in progress");
 	if (!commit)
 		goto rollback;
 	if (st->snapshot) {
 		if (st->counts.records == 0 && st->rows_before > 0) {
-			store_fail(st, "a snapshot with no records would "
+			dp_store_fail(st, "a snapshot with no records would "
 			    "remove all %" PRIu64 " rows: refused",
 			    st->rows_before);
 			goto rollback;
@@ -1408,7 +1437,7 @@ dp_store_withdraw_refresh(struct dp_store *st, uint32_t sidx, uint32_t pidx,
 	*count = n;
 	/* The row must still exist for the write to make sense. */
 	if ((row = malloc(sizeof(*row))) == NULL)
-		return store_fail(st, "out of memory");
+		return dp_store_fail(st, "out of memory");
 	n = dp_store_row_get(st, sidx, pidx, row);
 	free(row);
 	return n;
@@ -1450,13 +1479,16 @@ dp_store_undo_withdraw(struct dp_store *st, uint32_t sidx, uint32_t pidx,
 }
 
 static void
-read_outbox(sqlite3_stmt *s, struct dp_outbox *o)
+read_outbox(sqlite3_stmt *s, void *out)
 {
+	struct dp_outbox *o = out;
+
 	o->id = sqlite3_column_int64(s, 0);
 	o->server_idx = dp_store_col_u32(s, 1);
 	o->package_idx = dp_store_col_u32(s, 2);
 	dp_store_copy_text(o->package_id, sizeof(o->package_id), s, 3);
-	dp_store_copy_text(o->server_nal_path, sizeof(o->server_nal_path), s, 4);
+	dp_store_copy_text(o->server_nal_path, sizeof(o->server_nal_path), s,
+	    4);
 	dp_store_copy_text(o->site_code, sizeof(o->site_code), s, 5);
 	dp_store_copy_text(o->property, sizeof(o->property), s, 6);
 	dp_store_copy_text(o->old_value, sizeof(o->old_value), s, 7);
@@ -1470,7 +1502,7 @@ read_outbox(sqlite3_stmt *s, struct dp_outbox *o)
 int
 dp_store_outbox_next(struct dp_store *st, int64_t after, struct dp_outbox *out)
 {
-	return lookup(st, S_OUTBOX_NEXT, 1, after, 0, (dp_store_reader)read_outbox,
+	return lookup(st, S_OUTBOX_NEXT, 1, after, 0, read_outbox,
 	    out);
 }
 
@@ -1495,7 +1527,8 @@ dp_store_ack(struct dp_store *st, const int64_t *ids, size_t n,
 			goto fail;
 		}
 		if (sqlite3_changes(st->db) != 1) {
-			store_fail(st, "write %" PRId64 " is not pending (unknown, "
+			dp_store_fail(st, "write %" PRId64 " is not pending "
+			    "(unknown, "
 			    "already acknowledged or withdrawn)", ids[i]);
 			goto fail;
 		}
@@ -1518,7 +1551,8 @@ dp_store_prune(struct dp_store *st, int64_t now_ms, int64_t retention_s,
 
 	if (run_simple(st, S_BEGIN, "starting the prune") != 0)
 		return -1;
-	if (run_int(st, S_PRUNE_EVENTS, before, events, "pruning events") != 0 ||
+	if (run_int(st, S_PRUNE_EVENTS, before, events, "pruning events") !=
+	    0 ||
 	    run_int(st, S_PRUNE_WRITES, before, writes,
 	    "pruning acknowledged writes") != 0 ||
 	    run_simple(st, S_COMMIT, "committing the prune") != 0) {
@@ -1533,22 +1567,30 @@ dp_store_backup(struct dp_store *st, const char *out_path)
 {
 	sqlite3 *out = NULL;
 	sqlite3_backup *bk;
-	struct stat sb;
-	int rc;
+	int fd, rc;
 
-	/* Never overwrite: the surrogates live only in the database, and a
-	 * wrong OUT would destroy the very thing a backup protects. */
-	if (stat(out_path, &sb) == 0)
-		return store_fail(st, "%s exists; refusing to overwrite it",
-		    out_path);
+	/*
+	 * Never overwrite: the surrogates live only in the database, and a
+	 * wrong OUT would destroy the very thing a backup protects.  O_EXCL
+	 * decides it in one step (a test first, then an open, would let a
+	 * file appear in between); 0644 is the mode SQLite would give.
+	 */
+	if ((fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0644)) < 0) {
+		if (errno == EEXIST)
+			return dp_store_fail(st, "%s exists; refusing to "
+			    "overwrite it", out_path);
+		return dp_store_fail(st, "%s: %s", out_path, strerror(errno));
+	}
+	close(fd);
 	if (sqlite3_open_v2(out_path, &out, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		store_fail(st, "%s: %s", out_path, out != NULL ?
+		dp_store_fail(st, "%s: %s", out_path, out != NULL ?
 		    sqlite3_errmsg(out) : "out of memory");
 		goto fail;
 	}
 	if ((bk = sqlite3_backup_init(out, "main", st->db, "main")) == NULL) {
-		store_fail(st, "%s: %s", out_path, sqlite3_errmsg(out));
+		dp_store_fail(st, "%s: %s", out_path, sqlite3_errmsg(out));
 		goto fail;
 	}
 	/* One step copies every page inside one read transaction: in WAL
@@ -1560,12 +1602,12 @@ dp_store_backup(struct dp_store *st, const char *out_path)
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(bk);
 	if (rc != SQLITE_DONE) {
-		store_fail(st, "%s: backup failed: %s", out_path,
+		dp_store_fail(st, "%s: backup failed: %s", out_path,
 		    sqlite3_errstr(rc));
 		goto fail;
 	}
 	if (sqlite3_close(out) != SQLITE_OK) {
-		store_fail(st, "%s: closing the backup failed", out_path);
+		dp_store_fail(st, "%s: closing the backup failed", out_path);
 		out = NULL;
 		goto fail_unlink;
 	}

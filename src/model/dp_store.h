@@ -27,7 +27,7 @@ struct dp_store;
 
 /* Open flags. */
 #define DP_STORE_READONLY	0x01	/* never write (dpctl list/show) */
-#define DP_STORE_CREATE		0x02	/* create the file and schema, migrate */
+#define DP_STORE_CREATE		0x02	/* create, or migrate the schema */
 
 /*
  * Opens (and with DP_STORE_CREATE creates or migrates) the database.  On
@@ -44,30 +44,34 @@ int	dp_store_schema_version(struct dp_store *st);
 
 /* ---- one row of dpTable ------------------------------------------------ */
 
+/*
+ * The members of a row and of a record, by kind, from the column table
+ * (model/dp_columns.h).  A row owns its values; a record points into the
+ * export being read.
+ */
+#define DP_ROW_MEMBER_BOOL(f, max)	bool f;
+#define DP_ROW_MEMBER_UINT32(f, max)	uint32_t f;
+#define DP_ROW_MEMBER_ENUM(f, max)	int32_t f;
+#define DP_ROW_MEMBER_STRING(f, max)	char f[(max) + 1];
+/* TIME: the canonical text (dp_time_format()). */
+#define DP_ROW_MEMBER_TIME(f, max)	char f[DP_TIME_TEXT_MAX];
+#define DP_ROW_MEMBER_BYTES(f, max)	size_t f##_len; uint8_t f[max];
+#define DP_REC_MEMBER_BOOL(f)		bool f;
+#define DP_REC_MEMBER_UINT32(f)		uint32_t f;
+#define DP_REC_MEMBER_ENUM(f)		int32_t f;
+#define DP_REC_MEMBER_STRING(f)		const char *f;
+#define DP_REC_MEMBER_TIME(f)		char f[DP_TIME_TEXT_MAX];
+#define DP_REC_MEMBER_BYTES(f)		const uint8_t *f; size_t f##_len;
+
+/* A row of dpTable: every column a GET can read. */
+#define DP_ROW_MEMBER_(id, field, name, kind, max, ...) \
+	DP_ROW_MEMBER_##kind(field, max)
+#define DP_REC_MEMBER_(id, field, name, kind, ...) DP_REC_MEMBER_##kind(field)
+
 struct dp_row {
 	uint32_t	server_idx;
 	uint32_t	package_idx;
-	bool		bits_enabled;
-	bool		is_peer_dp;
-	bool		is_protected;
-	bool		refresh_now;
-	uint32_t	isv_data_size;
-	int32_t		object_type_id;
-	int32_t		package_type;
-	int32_t		status;
-	size_t		isv_data_len;
-	uint8_t		isv_data[DP_MAX_ISV_DATA];
-	char		isv_string[DP_MAX_ISV_STRING + 1];
-	char		last_refresh_time[DP_TIME_TEXT_MAX];	/* canonical */
-	char		package_id[DP_MAX_PACKAGE_ID + 1];
-	char		resource_type[DP_MAX_RESOURCE_TYPE + 1];
-	char		secure_object_id[DP_MAX_SECURE_OBJECT_ID + 1];
-	char		server_nal_path[DP_MAX_NAL_PATH + 1];
-	char		site_code[DP_MAX_SITE_CODE + 1];
-	char		site_name[DP_MAX_SITE_NAME + 1];
-	char		source_site[DP_MAX_SOURCE_SITE + 1];
-	bool		refresh_pending;	/* a RefreshNow write waits */
-	bool		isv_string_pending;	/* an ISVString write waits */
+	DP_COLUMNS(DP_ROW_MEMBER_, DP_ROW_MEMBER_, DP_IGNORE)
 };
 
 struct dp_server {
@@ -114,31 +118,14 @@ int	dp_store_row_get(struct dp_store *st, uint32_t server_idx,
 	    uint32_t package_idx, struct dp_row *out);
 int	dp_store_row_next(struct dp_store *st, int64_t server_idx,
 	    int64_t package_idx, struct dp_row *out);
-/* The values of a dpTable row, in struct dp_row order. */
+/* The values of a dpTable row, in dpEntry column order. */
+#define DP_FIELD_ENUM_(id, ...) DP_FIELD_##id,
 enum dp_field {
 	DP_FIELD_ALL = -1,
-	DP_FIELD_BITS_ENABLED,
-	DP_FIELD_IS_PEER_DP,
-	DP_FIELD_IS_PROTECTED,
-	DP_FIELD_REFRESH_NOW,
-	DP_FIELD_ISV_DATA_SIZE,
-	DP_FIELD_OBJECT_TYPE_ID,
-	DP_FIELD_PACKAGE_TYPE,
-	DP_FIELD_STATUS,
-	DP_FIELD_ISV_DATA,
-	DP_FIELD_ISV_STRING,
-	DP_FIELD_LAST_REFRESH_TIME,
-	DP_FIELD_PACKAGE_ID,
-	DP_FIELD_RESOURCE_TYPE,
-	DP_FIELD_SECURE_OBJECT_ID,
-	DP_FIELD_SERVER_NAL_PATH,
-	DP_FIELD_SITE_CODE,
-	DP_FIELD_SITE_NAME,
-	DP_FIELD_SOURCE_SITE,
-	DP_FIELD_REFRESH_PENDING,
-	DP_FIELD_ISV_STRING_PENDING,
+	DP_COLUMNS(DP_FIELD_ENUM_, DP_FIELD_ENUM_, DP_IGNORE)
 	DP_FIELD_COUNT
 };
+#undef DP_FIELD_ENUM_
 /* Up to max rows strictly after (server, package), in order, read in one
  * statement execution: returns how many (fewer than max at the end of
  * the table), or -1.  Only the key and field f are filled, unless f is
@@ -175,25 +162,7 @@ int	dp_store_data_version(struct dp_store *st, int64_t *version);
  */
 struct dp_record {
 	uint32_t	 present;	/* 1u << enum dp_prop */
-	bool		 bits_enabled;
-	bool		 is_peer_dp;
-	bool		 is_protected;
-	bool		 refresh_now;
-	uint32_t	 isv_data_size;
-	int32_t		 object_type_id;
-	int32_t		 package_type;
-	int32_t		 status;
-	const uint8_t	*isv_data;
-	size_t		 isv_data_len;
-	const char	*isv_string;
-	const char	*package_id;
-	const char	*resource_type;
-	const char	*secure_object_id;
-	const char	*server_nal_path;
-	const char	*site_code;
-	const char	*site_name;
-	const char	*source_site;
-	char		 last_refresh_time[DP_TIME_TEXT_MAX];	/* canonical */
+	DP_COLUMNS(DP_REC_MEMBER_, DP_IGNORE, DP_IGNORE)
 };
 
 #define DP_PRESENT(rec, prop)	(((rec)->present >> (prop)) & 1u)
@@ -204,7 +173,7 @@ struct dp_import_counts {
 	uint64_t	updated;	/* existing rows whose values changed */
 	uint64_t	unchanged;
 	uint64_t	removed;	/* by --snapshot */
-	uint64_t	kept_pending;	/* properties kept for an unacked write */
+	uint64_t	kept_pending;	/* kept for an unacked write */
 };
 
 /*
@@ -216,11 +185,12 @@ struct dp_import_counts {
  * removes the rows that no record named.
  */
 int	dp_store_import_begin(struct dp_store *st, bool snapshot);
-int	dp_store_import_record(struct dp_store *st, const struct dp_record *rec);
+int	dp_store_import_record(struct dp_store *st,
+	    const struct dp_record *rec);
 int	dp_store_import_end(struct dp_store *st, bool commit,
 	    struct dp_import_counts *counts);
 
-/* ---- writes from SNMP ------------------------------------------------------ */
+/* ---- writes from SNMP -------------------------------------------------- */
 
 /*
  * A write made over SNMP changes the model at once and is queued in the
@@ -265,12 +235,12 @@ struct dp_outbox {
 	char		package_id[DP_MAX_PACKAGE_ID + 1];
 	char		server_nal_path[DP_MAX_NAL_PATH + 1];
 	char		site_code[DP_MAX_SITE_CODE + 1];
-	char		property[16];		/* "RefreshNow", "ISVString" */
+	char		property[16];	/* "RefreshNow", "ISVString" */
 	char		old_value[DP_MAX_ISV_STRING + 1];
 	char		new_value[DP_MAX_ISV_STRING + 1];
 	int64_t		requested_ms;
 	int64_t		request_id;		/* -1: unknown */
-	char		origin[256];		/* "" where AgentX hides it */
+	char		origin[256];	/* "" where AgentX hides it */
 };
 
 /* Pending writes in order of their IDs: the first with an ID > after. */

@@ -13,6 +13,18 @@
 
 #include "model/dp_store.h"
 
+/*
+ * Status values as SQL literals, stringified from the C constants: the
+ * migrations (dp_schema.h) and the live statements use these, so C and SQL
+ * cannot disagree.  They are the class's values, which never change.
+ */
+#define DP_SQL_STR_(x)	#x
+#define DP_SQL_STR(x)	DP_SQL_STR_(x)
+#define DP_SQL_NONE	DP_SQL_STR(DP_STATUS_NONE)
+#define DP_SQL_UPDATED	DP_SQL_STR(DP_STATUS_UPDATED)
+#define DP_SQL_ADDED	DP_SQL_STR(DP_STATUS_ADDED)
+#define DP_SQL_DELETED	DP_SQL_STR(DP_STATUS_DELETED)
+
 /* The connection; the caller resets every statement it steps. */
 sqlite3	*dp_store_sqlite(struct dp_store *st);
 
@@ -29,8 +41,13 @@ void	dp_store_stmt_done(sqlite3_stmt *s);
 
 /*
  * The one-row read of the model's modules: steps s (parameters bound)
- * once, hands the row to reader (if not NULL), resets s.  1 a row, 0 none, -1 an error
- * ("what: <SQLite's message>" in dp_store_errmsg()).
+ * once, hands the row to reader (if not NULL), resets s.  1 a row, 0 none,
+ * -1 an error ("what: <SQLite's message>" in dp_store_errmsg()).
+ *
+ * A reader takes out as void * and converts it itself: calling a function
+ * through a pointer of another type (a reader of struct dp_row * cast to
+ * this type) is undefined behaviour, and clang's -fsanitize=cfi-icall
+ * stops it.
  */
 typedef void (*dp_store_reader)(sqlite3_stmt *s, void *out);
 int	dp_store_step_one(struct dp_store *st, sqlite3_stmt *s,

@@ -1,0 +1,253 @@
+/*
+ * check_columns: the column table (src/model/dp_columns.h) against the
+ * MIB, read as Net-SNMP reads it (snmptranslate, hermetic as in
+ * tests/mib/test_mib.sh): every dpEntry column has the number, the SIZE
+ * and the MAX-ACCESS the table gives, and the MIB has no column the table
+ * lacks.  The compiler checks the rest (enums, members, SQL) by deriving
+ * it from the same table.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "convert/dp_props.h"
+#include "model/dp_columns.h"
+
+#ifndef DP_MIB_DIR
+#error "DP_MIB_DIR must name the directory of DISTRIBUTION-POINT-MIB"
+#endif
+#ifndef DP_BASE_MIB_DIR
+#error "DP_BASE_MIB_DIR must name the directory of the base MIBs"
+#endif
+
+#define MODULE "DISTRIBUTION-POINT-MIB"
+
+struct column {
+	const char	*object;	/* "dpBitsEnabled" */
+	unsigned	 col;
+	size_t		 max;		/* SIZE (0..max) */
+	bool		 sized;		/* STRING or BYTES */
+	const char	*access;
+};
+
+#define SIZED_BOOL	false
+#define SIZED_UINT32	false
+#define SIZED_ENUM	false
+/* DateAndTime: its SIZE (8 | 11) is the TC's. */
+#define SIZED_TIME	false
+#define SIZED_STRING	true
+#define SIZED_BYTES	true
+#define ACCESS_RO	"read-only"
+#define ACCESS_RW	"read-write"
+
+#define ROW_COLUMN(id, field, name, kind, max, col, access, ...) \
+	{ "dp" name, col, max, SIZED_##kind, ACCESS_##access },
+#define NOTIFY_COLUMN(id, name, col) \
+	{ "dp" name, col, 0, false, "accessible-for-notify" },
+
+static const struct column columns[] = {
+	DP_COLUMNS(ROW_COLUMN, ROW_COLUMN, NOTIFY_COLUMN)
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static char tmpdir[] = "/tmp/check_columns.XXXXXX";
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	/* Hermetic: no snmp.conf, no MIBS or MIBDIRS from the caller, a
+	 * private persistent directory. */
+	setenv("SNMPCONFPATH", tmpdir, 1);
+	setenv("SNMP_PERSISTENT_DIR", tmpdir, 1);
+	unsetenv("MIBS");
+	unsetenv("MIBDIRS");
+}
+
+static void
+teardown(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* snmptranslate's output for args, NUL-terminated, in buf. */
+static void
+snmptranslate(const char *args, char *buf, size_t size)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "snmptranslate -M '%s:%s' -m %s %s "
+	    "2>/dev/null", DP_BASE_MIB_DIR, DP_MIB_DIR, MODULE, args);
+	p = popen(cmd, "r");
+	ck_assert_msg(p != NULL, "%s: %s", cmd, strerror(errno));
+	n = fread(buf, 1, size - 1, p);
+	buf[n] = '\0';
+	rc = pclose(p);
+	ck_assert_msg(rc == 0, "%s: exit status %d (is snmptranslate "
+	    "installed, and the base MIBs in %s?)", cmd, rc, DP_BASE_MIB_DIR);
+}
+
+/* The text after "key" at the start of a line of -Td output, to the end
+ * of that line, in out. */
+static bool
+td_field(const char *td, const char *key, char *out, size_t size)
+{
+	const char *p, *e;
+	size_t klen = strlen(key);
+
+	for (p = td; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL) {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, key, klen) != 0)
+			continue;
+		p += klen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		snprintf(out, size, "%.*s", (int)(e - p), p);
+		return true;
+	}
+	return false;
+}
+
+START_TEST(test_numbers_sizes_accesses)
+{
+	static char td[16384];
+	char args[128], line[512], *end;
+	const struct column *c = &columns[_i];
+	unsigned long sub;
+	unsigned lo, hi;
+	const char *q;
+
+	snprintf(args, sizeof(args), "-Td %s::%s", MODULE, c->object);
+	snmptranslate(args, td, sizeof(td));
+
+	/* "::= { iso(1) ... dpTable(4) dpEntry(1) 15 }" */
+	ck_assert_msg(td_field(td, "::=", line, sizeof(line)),
+	    "%s: no OID in snmptranslate -Td", c->object);
+	q = strstr(line, " dpTable(4) dpEntry(1) ");
+	ck_assert_msg(q != NULL, "%s is not a dpEntry column: %s", c->object,
+	    line);
+	sub = strtoul(q + strlen(" dpTable(4) dpEntry(1) "), &end, 10);
+	ck_assert_msg(strncmp(end, " }", 2) == 0, "%s: cannot read %s",
+	    c->object, line);
+	ck_assert_msg(sub == c->col, "%s is dpEntry column %lu in the MIB, "
+	    "%u in the column table", c->object, sub, c->col);
+
+	ck_assert_msg(td_field(td, "MAX-ACCESS", line, sizeof(line)),
+	    "%s: no MAX-ACCESS", c->object);
+	ck_assert_msg(strcmp(line, c->access) == 0, "%s is %s in the MIB, "
+	    "%s in the column table", c->object, line, c->access);
+
+	ck_assert_msg(td_field(td, "SYNTAX", line, sizeof(line)),
+	    "%s: no SYNTAX", c->object);
+	if (!c->sized)
+		return;
+	/* "OCTET STRING (0..3)", the SIZE as Net-SNMP prints it */
+	q = strrchr(line, '(');
+	ck_assert_msg(q != NULL && sscanf(q, "(%u..%u)", &lo, &hi) == 2,
+	    "%s has no SIZE in the MIB: %s", c->object, line);
+	ck_assert_msg(lo == 0 && hi == c->max, "%s has SIZE (%u..%u) in the "
+	    "MIB, (0..%zu) in the column table", c->object, lo, hi, c->max);
+}
+END_TEST
+
+/* The MIB has no dpEntry column that the table lacks. */
+START_TEST(test_no_column_missing)
+{
+	static char tree[65536];
+	char name[128];
+	const char *p;
+	unsigned col, found = 0;
+	size_t i;
+
+	snmptranslate("-Tp " MODULE "::dpEntry", tree, sizeof(tree));
+	for (p = strstr(tree, "+-- "); p != NULL; p = strstr(p + 1, "+-- ")) {
+		const char *q = strstr(p, " dp"), *nl = strchr(p, '\n');
+
+		if (q == NULL || (nl != NULL && q > nl))
+			continue;
+		if (sscanf(q + 1, "%127[A-Za-z0-9](%u)", name, &col) != 2)
+			continue;
+		for (i = 0; i < NCOLUMNS; i++) {
+			if (strcmp(columns[i].object, name) == 0)
+				break;
+		}
+		ck_assert_msg(i < NCOLUMNS, "%s (dpEntry column %u) is not in "
+		    "src/model/dp_columns.h", name, col);
+		ck_assert_uint_eq(columns[i].col, col);
+		found++;
+	}
+	ck_assert_msg(found == NCOLUMNS, "the MIB has %u dpEntry columns, the "
+	    "column table %zu", found, NCOLUMNS);
+}
+END_TEST
+
+/* What the table says of the properties reaches dp_props[]. */
+START_TEST(test_props)
+{
+	char object[64];
+	unsigned n = 0;
+	size_t i;
+
+	for (int p = 0; p < DP_P_COUNT; p++) {
+		ck_assert_int_eq(dp_prop_lookup(dp_props[p].name,
+		    strlen(dp_props[p].name)), p);
+		snprintf(object, sizeof(object), "dp%s", dp_props[p].name);
+		for (i = 0; i < NCOLUMNS; i++) {
+			if (strcmp(columns[i].object, object) == 0)
+				break;
+		}
+		ck_assert_msg(i < NCOLUMNS, "%s", object);
+		ck_assert_uint_eq(dp_props[p].mib_col, columns[i].col);
+		ck_assert_uint_eq(dp_props[p].max_len, columns[i].max);
+		n += dp_props[p].is_key;
+		ck_assert(dp_props[p].kind != DP_K_ENUM ||
+		    dp_props[p].labels != NULL);
+	}
+	ck_assert_uint_eq(n, 3);	/* PackageID, ServerNALPath, SiteCode */
+}
+END_TEST
+
+static Suite *
+columns_suite(void)
+{
+	Suite *s = suite_create("columns");
+	TCase *tc = tcase_create("mib");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_numbers_sizes_accesses, 0,
+	    (int)NCOLUMNS);
+	tcase_add_test(tc, test_no_column_missing);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("props");
+	tcase_add_test(tc, test_props);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(columns_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
