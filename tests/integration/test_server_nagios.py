@@ -37,27 +37,23 @@ dpagentd started again.  The dead port is UNKNOWN (timeout).
 Nothing is skipped: a missing program or user fails with what to install.
 """
 
-import atexit
 import json
 import math
 import os
 import pwd
 import re
-import shutil
-import signal
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
-from dpstack import Stack, dpctl, sql  # noqa: E402
+from dpstack import dpctl, sql  # noqa: E402
+from serverkit import (check_dp_fixture, check_dp_path, need,  # noqa: E402
+                       start_daemon, stop_daemon, write_import)
 
 SOURCE = dpstack.SOURCE
-SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
 COMMANDS_CFG = os.path.join(SOURCE, "conf", "nagios", "dpagent.cfg")
 COMMUNITY = "dpsecret"
 V3 = ("createUser dpmon SHA-256 authpass123 AES privpass123\n"
@@ -66,103 +62,7 @@ STATES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
 BUCKETS = ["none", "updated", "added", "deleted", "other"]
 PHASE_TIMEOUT = 25  # seconds for every service to be checked again
 
-_daemons = []  # Popen of daemons started here: stopped at exit too
-
-
-def _stop_daemon(proc):
-    """SIGTERM to the daemon's PID, SIGKILL after 15 s; then whatever is
-    left in its process group (its workers; the group's ID is the
-    daemon's PID: it was started with start_new_session)."""
-    if proc in _daemons:
-        _daemons.remove(proc)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-_tmpdirs = []  # removed at exit and on a signal too
-
-
-def _cleanup():
-    for p in list(_daemons):
-        _stop_daemon(p)
-    for d in _tmpdirs:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-atexit.register(_cleanup)
-
-
-def _chain(sig):
-    """On a signal: our daemons and directories, then dpstack's handler
-    (which stops the stack's processes and exits)."""
-    previous = signal.getsignal(sig)
-
-    def handler(signum, frame):
-        _cleanup()
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            os._exit(128 + signum)
-    signal.signal(sig, handler)
-
-
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    _chain(_sig)
-
-
-def need(program, package):
-    path = shutil.which(program)
-    if path is None:
-        raise AssertionError("%s not found: install the Debian package %s "
-                             "(scripts/deps.sh)" % (program, package))
-    return path
-
-
-def check_dp_path():
-    path = os.path.abspath(os.path.join(dpstack.BUILD, "check_dp"))
-    if not os.path.exists(path):
-        raise AssertionError("check_dp not built (%s)" % path)
-    return path
-
-
 # -- the model, read with plain SQL -----------------------------------------
-
-class Oracle:
-    def __init__(self, db):
-        self.db = db
-
-    def _one(self, query, args=()):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
-        con.row_factory = sqlite3.Row
-        try:
-            return con.execute(query, args).fetchone()
-        finally:
-            con.close()
-
-    def scope(self, server=None, package=None):
-        """(counts, meta) of the whole agent, one server (name, or first
-        label of the name) or one package."""
-        meta = self._one("SELECT * FROM meta")
-        if server is not None:
-            row = self._one("SELECT * FROM server WHERE lower(name) = "
-                            "lower(?) OR lower(name) LIKE lower(?) || '.%'",
-                            (server, server))
-        elif package is not None:
-            row = self._one("SELECT * FROM package WHERE package_id = ?",
-                            (package,))
-        else:
-            row = meta
-        return row, meta
-
 
 PERF = re.compile(r"'([a-z_]+)'=(-?[0-9.]+|U)([a-zA-Z%]*)((?:;[^; ]*){0,4})")
 
@@ -265,20 +165,6 @@ SQL_STATES.update({"dpagent;DP DP99": "UNKNOWN",
                    "dpagent;DP added": "WARNING",
                    "dpagent-v3;DP added": "WARNING"})
 NO_AGENT_STATES = dict((k, "CRITICAL") for k in SAMPLE_STATES)
-
-
-def write_import(path, packages, server="DP01", status=3):
-    """A ConfigMgr export of the sample's rows of one server and these
-    packages, with another Status."""
-    with open(SAMPLE, encoding="utf-8-sig") as f:
-        recs = json.load(f)
-    out = [dict(r, Status=status) for r in recs
-           if "\\\\%s." % server in r["ServerNALPath"] and
-           r["PackageID"] in packages]
-    if len(out) != len(packages):
-        raise AssertionError("sample rows not found: %r" % packages)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(out, f)
 
 
 def read_status(path):
@@ -414,14 +300,8 @@ class Nagios:
     def start(self):
         """nagios4 in the foreground, in its own process group; returns
         once it has written status.dat and opened its command FIFO."""
-        with open(self.out, "wb") as out:
-            self.proc = subprocess.Popen(
-                [need("nagios4", "nagios4"), self.cfg],
-                stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True)
-        _daemons.append(self.proc)
-        # dpstack's SIGTERM/SIGINT/SIGHUP handler stops it too.
-        dpstack._live.append(self.proc)
+        self.proc = start_daemon([need("nagios4", "nagios4"), self.cfg],
+                                 self.out)
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
@@ -441,7 +321,7 @@ class Nagios:
 
     def stop(self):
         if self.proc is not None:
-            _stop_daemon(self.proc)
+            stop_daemon(self.proc)
 
     def logs(self):
         out = []
@@ -493,19 +373,7 @@ class NagiosServer(unittest.TestCase):
         except KeyError:
             raise AssertionError("no user nagios: install the Debian "
                                  "package nagios4 (scripts/deps.sh)")
-        cls.tmp = tempfile.mkdtemp(prefix="dpnagios.")
-        _tmpdirs.append(cls.tmp)
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
-        cls.db = os.path.join(cls.tmp, "dp.db")
-        dpctl(cls.db, "init")
-        dpctl(cls.db, "import", SAMPLE)
-        cls.oracle = Oracle(cls.db)
-        cls.stack = Stack(cls.db, community=COMMUNITY, extra_conf=V3)
-        cls.addClassCleanup(cls.stack.close)
-        _tmpdirs.append(cls.stack.dir)
-        cls.stack.start_master()
-        cls.stack.start_agent()
-        cls.dead_port = dpstack.free_udp_port()
+        check_dp_fixture(cls, "dpnagios.", COMMUNITY, V3)
         os.chmod(cls.tmp, 0o755)  # nagios reads its directory below
         cls.nagios = Nagios(os.path.join(cls.tmp, "nagios"),
                             cls.stack.port, cls.dead_port)

@@ -43,8 +43,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,6 +55,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import Stack, agent_conf, dpctl, sql  # noqa: E402
+from serverkit import free_tcp_port, need, slurp  # noqa: E402
+from serverkit import query as sql_all, query_one as sql_one  # noqa: E402
 
 PROM = os.path.join(dpstack.SOURCE, "conf", "prometheus")
 SHIPPED_CONFIG = os.path.join(PROM, "prometheus.yml")
@@ -79,28 +79,8 @@ except ImportError:  # pragma: no cover
     raise SystemExit("python3-yaml is missing: apt-get install python3-yaml")
 
 
-def need(program, package):
-    path = shutil.which(program)
-    if path is None:
-        raise AssertionError("%s not found: install the Debian package %s "
-                             "(apt-get install %s)" % (program, package,
-                                                       package))
-    return path
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def slurp(path, tail=6000):
-    if not os.path.exists(path):
-        return "(no %s)" % path
-    with open(path, errors="replace") as f:
-        return f.read()[-tail:]
+def log_tail(path):
+    return slurp(path, 6000, "(no %s)" % path)
 
 
 def load_yaml(path):
@@ -206,7 +186,7 @@ class Server:
         while True:
             if self.proc.poll() is not None:
                 raise AssertionError("%s exited (%d):\n%s" % (
-                    self.argv[0], self.proc.returncode, slurp(self.log)))
+                    self.argv[0], self.proc.returncode, log_tail(self.log)))
             try:
                 with urllib.request.urlopen(self.url(self.ready_path),
                                             timeout=2) as r:
@@ -216,7 +196,7 @@ class Server:
                 pass
             if time.monotonic() > deadline:
                 raise AssertionError("%s not ready in %d s:\n%s" % (
-                    self.argv[0], timeout, slurp(self.log)))
+                    self.argv[0], timeout, log_tail(self.log)))
             time.sleep(0.05)
 
     def stop(self):
@@ -224,24 +204,6 @@ class Server:
             return None
         rc = dpstack._stop(self.proc)
         return rc
-
-
-def sql_one(db, q, *args):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(q, args).fetchone()
-    finally:
-        con.close()
-
-
-def sql_all(db, q, *args):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(q, args).fetchall()
-    finally:
-        con.close()
 
 
 def export(directory, name, changes):
@@ -502,8 +464,8 @@ class Live(unittest.TestCase):
                                      "--- prometheus.log\n%s\n--- exporter."
                                      "log\n%s\n%s" % (
                                          timeout, what,
-                                         slurp(cls.prom.log),
-                                         slurp(cls.exporter.log),
+                                         log_tail(cls.prom.log),
+                                         log_tail(cls.exporter.log),
                                          cls.stack.logs()))
             time.sleep(POLL)
 

@@ -41,7 +41,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import Stack, agent_conf, dpctl, sql  # noqa: E402
+from serverkit import need, query, slurp  # noqa: E402
 
 SOURCE = dpstack.SOURCE
 CONF = os.path.join(SOURCE, "conf", "snmptt", "dpagent.conf")
@@ -89,33 +89,6 @@ CONVERTED = re.compile(r"^(MIB: DISTRIBUTION-POINT-MIB \(file:%s\) converted "
                        re.escape(MIB_REL), re.M)
 # snmptt's text log: "date time trap-OID severity category hostname - text"
 LOG_LINE = re.compile(r"^(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}) (.*)$")
-
-
-def need(program, package):
-    path = shutil.which(program) or (program if os.path.exists(program)
-                                     else None)
-    if path is None:
-        raise AssertionError("%s not found: install the Debian package %s "
-                             "(apt-get install %s)" % (program, package,
-                                                       package))
-    return path
-
-
-def slurp(path, tail=None):
-    if not os.path.exists(path):
-        return ""
-    with open(path, errors="replace") as f:
-        text = f.read()
-    return text[-tail:] if tail else text
-
-
-def query(db, q, *args):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(q, args).fetchall()
-    finally:
-        con.close()
 
 
 def last_seq(db):

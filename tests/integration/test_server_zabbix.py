@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 import zabbixkit as zk  # noqa: E402
 from dpstack import Stack, dpctl  # noqa: E402
+from serverkit import wait_for  # noqa: E402
 from test_monitoring import (BASE_MIBS, MIBS, SAMPLE, TEMPLATE,  # noqa: E402
                              Oracle, mib_enum, slurp)
 
@@ -111,8 +112,8 @@ class TrapDaemon:
         dpstack._live.append(self.proc)
         # (The receiver's "Loaded" line on stdout is block-buffered by
         # Perl: the first trap through it is the proof that it runs.)
-        zk.wait_for(lambda: "NET-SNMP version" in slurp(self.log),
-                    "snmptrapd to start", self.proc, self.log, timeout=15)
+        wait_for(lambda: "NET-SNMP version" in slurp(self.log),
+                 "snmptrapd to start", self.proc, self.log, timeout=15)
         for line in slurp(self.log).splitlines() + slurp(out).splitlines():
             if "perl" in line.lower() and "callback function" not in line:
                 raise AssertionError("snmptrapd's embedded Perl (is "

@@ -22,61 +22,24 @@ import hashlib
 import json
 import os
 import pwd
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.request
 
 import dpstack
+from serverkit import (free_tcp_port, need, need_file, slurp,
+                       wait_for)
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 SCHEMA = "/usr/share/zabbix-server-pgsql"
 FRONTEND = "/usr/share/zabbix"
 
 
-def free_tcp_port(low=20000, high=32767):
-    """A free loopback TCP port in [low, high]: zabbix_server's
-    ListenPort must be below the kernel's ephemeral range."""
-    for _ in range(200):
-        port = random.randint(low, high)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free TCP port in %d..%d" % (low, high))
-
-
-def need_file(path, package):
-    if not os.path.exists(path):
-        raise AssertionError("%s not found: install the Debian package %s "
-                             "(scripts/deps.sh)" % (path, package))
-    return path
-
-
-def wait_for(ready, what, proc=None, log=None, timeout=60, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            break
-        try:
-            if ready():
-                return
-        except Exception:  # not up yet
-            pass
-        time.sleep(interval)
-    text = ""
-    if log and os.path.exists(log):
-        with open(log, errors="replace") as f:
-            text = f.read()[-4000:]
-    raise AssertionError("%s did not happen%s:\n%s" % (
-        what, "" if proc is None or proc.poll() is None else
-        " (exited %d)" % proc.returncode, text))
+# zabbix_server's ListenPort must be below the kernel's ephemeral range:
+# every port here is in this one.
+PORTS = (20000, 32767)
 
 
 def _spawn(argv, log, user=None, env=None, cwd=None):
@@ -107,7 +70,7 @@ class PgCluster:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             os.chmod(parent, 0o755)  # postgres must reach its own dir
         self.data = os.path.join(self.dir, "data")
-        self.port = free_tcp_port()
+        self.port = free_tcp_port(*PORTS)
         self.log = os.path.join(parent, "postgres.log")
         self.proc = None
 
@@ -189,7 +152,7 @@ class ZabbixServer:
         os.mkdir(self.dir)
         self.conf = os.path.join(self.dir, "zabbix_server.conf")
         self.log = os.path.join(self.dir, "zabbix_server.log")
-        self.port = free_tcp_port()
+        self.port = free_tcp_port(*PORTS)
         self.trap_file = trap_file
         self.proc = None
         lines = {
@@ -228,10 +191,7 @@ class ZabbixServer:
         return self
 
     def text(self):
-        if not os.path.exists(self.log):
-            return ""
-        with open(self.log, errors="replace") as f:
-            return f.read()
+        return slurp(self.log)
 
     def stop(self):
         if self.proc is not None:
@@ -278,7 +238,7 @@ class ZabbixFrontend:
                     "$ZBX_SERVER_NAME = 'dpagent test';\n"
                     "$IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;\n"
                     % (pg.port, server.port))
-        self.port = free_tcp_port()
+        self.port = free_tcp_port(*PORTS)
         self.log = os.path.join(parent, "php.log")
         self.url = "http://127.0.0.1:%d/api_jsonrpc.php" % self.port
         self.auth = None
@@ -286,10 +246,7 @@ class ZabbixFrontend:
         self._id = 0
 
     def start(self):
-        php = shutil.which("php")
-        if php is None:
-            raise AssertionError("php not found: install the Debian "
-                                 "package php-cli (scripts/deps.sh)")
+        php = need("php", "php-cli")
         self.proc = _spawn([php, "-S", "127.0.0.1:%d" % self.port, "-t",
                             self.dir], self.log)
         wait_for(lambda: self.api("apiinfo.version") == "6.0.14",
