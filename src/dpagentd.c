@@ -20,20 +20,17 @@
 #include "agent/dp_agent.h"
 #include "agent/dp_conf.h"
 #include "agent/dp_notify.h"
-#include "model/dp_store.h"
+#include "agent/dp_service.h"
+#include "util/dp_defaults.h"
 #include "util/dp_log.h"
 #include "util/dp_priv.h"
 
 #define APP_NAME		"dpagentd"
-#define DEFAULT_DB		"/var/lib/dpagent/dpagent.db"
 /* Started as root without --user or agentuser: become this user if it
  * exists (the one of the systemd unit and tmpfiles.d). */
 #define DEFAULT_USER		"dpagent"
-/* Well under the master's agentXTimeout (1 s by default): a busy database
- * must fail a request, never make the master give up on us. */
-#define DEFAULT_BUSY_MS		250
 #define DEFAULT_PING_S		5
-#define HOUSEKEEPING_S		1
+#define WAKE_UP_S		1
 
 static volatile sig_atomic_t stopping;
 
@@ -43,21 +40,24 @@ static struct {
 	FILE		*file;
 } pid;
 
+/* What the command line says. */
+struct options {
+	const char	*db;		/* --db: wins over "database" */
+	bool		 foreground;
+	bool		 logging_set;	/* -L */
+};
+
 static struct {
-	char		*db;		/* --db, or "database" in the config */
+	struct dp_service *svc;		/* database, busy timeout, notifier */
 	char		*user;		/* --user, else agentuser */
 	char		*group;		/* --group, else agentgroup */
 	char		*conf_user;
 	char		*conf_group;
-	int		 busy_ms;
 	bool		 connected;
 	unsigned	 losses;
-	struct dp_notify_conf notify;
 	netsnmp_session	*session;	/* AgentX, while connected */
-	struct dp_notifier *notifier;
-} cfg = { NULL, NULL, NULL, NULL, NULL, DEFAULT_BUSY_MS, false, 0,
-    { DP_NOTIFY_DEFAULT_RATE, DP_NOTIFY_DEFAULT_BACKLOG,
-    DP_NOTIFY_DEFAULT_POLL_MS }, NULL, NULL };
+	struct dp_agent	*agent;
+} cfg;
 
 static void
 usage(FILE *f)
@@ -71,7 +71,7 @@ usage(FILE *f)
 "\n"
 "  -f, --foreground   do not fork; log to stderr unless -L says otherwise\n"
 "  --db FILE          the database (default: 'database' in dpagentd.conf,\n"
-"                     else " DEFAULT_DB ")\n"
+"                     else " DP_DEFAULT_DB ")\n"
 "  -x SOCKET          the master's AgentX socket (agentXSocket)\n"
 "  -c FILE            read this configuration file too\n"
 "  -C                 do not read the default configuration files\n"
@@ -100,15 +100,6 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-static void
-conf_database(const char *token, char *line)
-{
-	(void)token;
-	/* The command line wins over the file. */
-	if (cfg.db == NULL)
-		cfg.db = strdup(line);
-}
-
 /* agentuser and agentgroup replace the library's handlers, which keep
  * only a number and go on after an unknown name: we need the name for
  * initgroups() and refuse to start without the user asked for. */
@@ -126,39 +117,6 @@ conf_group(const char *token, char *line)
 	(void)token;
 	free(cfg.conf_group);
 	cfg.conf_group = strdup(line);
-}
-
-static void
-conf_busy_timeout(const char *token, char *line)
-{
-	long v;
-
-	(void)token;
-	if (dp_conf_number(line, 1, DP_CONF_BUSY_MAX_MS,
-	    "busyTimeout: milliseconds", &v))
-		cfg.busy_ms = (int)v;
-}
-
-static void
-conf_notify_rate(const char *token, char *line)
-{
-	long v;
-
-	(void)token;
-	if (dp_conf_number(line, 1, DP_NOTIFY_MAX_RATE,
-	    "notifyRate: notifications per second", &v))
-		cfg.notify.rate = (unsigned)v;
-}
-
-static void
-conf_notify_backlog(const char *token, char *line)
-{
-	long v;
-
-	(void)token;
-	if (dp_conf_number(line, 0, DP_CONF_BACKLOG_MAX,
-	    "notifyBacklog: waiting events (0: never summarise)", &v))
-		cfg.notify.backlog = (unsigned)v;
 }
 
 /* A start that failed before the process ID was written leaves no
@@ -263,36 +221,6 @@ on_config_read(int major, int minor, void *server_arg, void *client_arg)
 	return 0;
 }
 
-/* The AgentX socket's path when it is a unix socket, else NULL. */
-static const char *
-agentx_socket_path(void)
-{
-	const char *s = netsnmp_ds_get_string(NETSNMP_DS_APPLICATION_ID,
-	    NETSNMP_DS_AGENT_X_SOCKET);
-
-	if (s == NULL)
-		return NETSNMP_AGENTX_SOCKET;
-	if (strncmp(s, "unix:", 5) == 0)
-		return s + 5;
-	return *s == '/' ? s : NULL;
-}
-
-/* What would let another local user change what we serve. */
-static void
-check_permissions(void)
-{
-	const char *sock = agentx_socket_path();
-
-	dp_check_path_perms(cfg.db, "database");
-	if (sock != NULL)
-		dp_check_path_perms(sock, "AgentX socket");
-	else
-		dp_warn("AgentX socket %s is not a unix socket: AgentX has no "
-		    "authentication, whoever reaches it can answer for the "
-		    "master", netsnmp_ds_get_string(NETSNMP_DS_APPLICATION_ID,
-		    NETSNMP_DS_AGENT_X_SOCKET));
-}
-
 static int
 on_master(int major, int minor, void *server_arg, void *client_arg)
 {
@@ -304,7 +232,7 @@ on_master(int major, int minor, void *server_arg, void *client_arg)
 		cfg.session = server_arg;
 	else if (minor == SNMPD_CALLBACK_INDEX_STOP)
 		cfg.session = NULL;
-	dp_notify_session(cfg.notifier, cfg.session);
+	dp_notify_session(cfg.svc->notifier, cfg.session);
 	if (minor == SNMPD_CALLBACK_INDEX_START) {
 		if (cfg.losses > 0)
 			dp_notice("AgentX master is back: serving "
@@ -318,33 +246,23 @@ on_master(int major, int minor, void *server_arg, void *client_arg)
 		cfg.losses++;
 		if (!stopping)
 			dp_warn("lost the AgentX master; reconnecting every "
-			    "%d s", netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID,
+			    "%d s",
+			    netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID,
 			    NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL));
 	}
 	return 0;
 }
 
 /*
- * Nothing to do but to wake the loop: a signal that lands just before
- * select() would otherwise wait for the next request.
+ * No work of its own: the alarm only wakes the loop up, since a signal
+ * that lands just before select() would otherwise wait for the next
+ * request to be noticed.
  */
 static void
-housekeeping(unsigned int reg, void *arg)
+wake_up(unsigned int reg, void *arg)
 {
 	(void)reg;
 	(void)arg;
-}
-
-static struct dp_store *
-open_store(void)
-{
-	struct dp_store *st;
-	char err[600];
-
-	st = dp_store_open(cfg.db, 0, cfg.busy_ms, err, sizeof(err));
-	if (st == NULL)
-		dp_err("%s", err);
-	return st;
 }
 
 /* f was opened before privileges were dropped (its directory, /run for
@@ -360,8 +278,12 @@ write_pidfile(FILE *f, const char *path)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The command line into o, and the options that go straight to the
+ * library (-x, -c, -C, -L, -D).  -1 to go on, else the exit code.
+ */
+static int
+parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -373,25 +295,17 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct sigaction sa;
-	struct dp_store *st = NULL;
-	struct dp_agent *ag = NULL;
-	bool foreground = false, logging_set = false;
-	int ch, ex = EXIT_FAILURE;
+	int ch;
 
-	umask(007);
-	/* -Ls and the default daemon log are tagged dpagentd, not net-snmp. */
-	snmp_log_syslogname(APP_NAME);
-	/* The agent answers with OIDs, never names: load no MIB files. */
-	setenv("MIBS", "", 1);
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "fd:x:c:Cp:u:g:L:D::hV", opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 'd':
-			cfg.db = strdup(optarg);
+			o->db = optarg;
 			break;
 		case 'x':
 			netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID,
@@ -421,7 +335,7 @@ main(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
-			logging_set = true;
+			o->logging_set = true;
 			break;
 		case 'D':
 			debug_register_tokens(optarg);
@@ -443,16 +357,24 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!logging_set) {
+	return -1;
+}
+
+/* One log (-L, else stderr and, daemonised, syslog), the process ID file
+ * opened while we may, and the agent library as a subagent. */
+static int
+start_library(const struct options *o)
+{
+	if (!o->logging_set) {
 		snmp_enable_stderrlog();
-		if (!foreground)
+		if (!o->foreground)
 			snmp_enable_syslog_ident(APP_NAME, LOG_DAEMON);
 	}
 	dp_log_set_sink(dp_conf_log_sink, NULL);	/* one log: -L */
 	dp_log_set_level(DP_LOG_DEBUG);	/* Net-SNMP's -L filters */
 	if (pid.path != NULL && (pid.file = fopen(pid.path, "w")) == NULL) {
 		dp_err("%s: %s", pid.path, strerror(errno));
-		return EXIT_FAILURE;
+		return -1;
 	}
 
 	/* A subagent that never blocks on signals or persistent files. */
@@ -467,73 +389,74 @@ main(int argc, char **argv)
 
 	if (init_agent(APP_NAME) != 0) {
 		dp_err("cannot initialise the agent library");
-		return EXIT_FAILURE;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Reads the configuration, becomes the user asked for, connects to the
+ * master, opens the database (daemonising in between) and starts the
+ * notifier.  -1 on failure, logged; tear_down() undoes what was done.
+ */
+static int
+set_up(const struct options *o)
+{
+	struct sigaction sa;
+
 	/* Explicit reconnect interval (the library's default is 15 s); the
 	 * configuration file may still set agentxPingInterval. */
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
 	    NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, DEFAULT_PING_S);
-	register_app_config_handler("database", conf_database, NULL, "FILE");
-	register_app_config_handler("busyTimeout", conf_busy_timeout, NULL,
-	    "MILLISECONDS");
-	register_app_config_handler("notifyRate", conf_notify_rate, NULL,
-	    "NOTIFICATIONS-PER-SECOND");
-	register_app_config_handler("notifyBacklog", conf_notify_backlog, NULL,
-	    "EVENTS");
+	/* database, busyTimeout, notifyRate, notifyBacklog; --db wins. */
+	cfg.svc = dp_service_init(DP_SERVICE_SUBAGENT);
+	if (o->db != NULL)
+		dp_service_set_database(cfg.svc, o->db);
 	register_app_config_handler("agentuser", conf_user, NULL, "USER");
 	register_app_config_handler("agentgroup", conf_group, NULL, "GROUP");
 	if (netsnmp_register_callback(SNMP_CALLBACK_LIBRARY,
 	    SNMP_CALLBACK_POST_READ_CONFIG, on_config_read, NULL,
 	    NETSNMP_CALLBACK_HIGHEST_PRIORITY) != SNMPERR_SUCCESS) {
 		dp_err("cannot register for the end of the configuration");
-		goto out;
+		return -1;
 	}
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION,
 	    SNMPD_CALLBACK_INDEX_START, on_master, NULL);
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION,
 	    SNMPD_CALLBACK_INDEX_STOP, on_master, NULL);
-	if ((ag = dp_agent_register(NULL)) == NULL)
-		goto out;
+	if ((cfg.agent = dp_agent_register(NULL)) == NULL)
+		return -1;
 
 	/* Reads dpagentd.conf, drops privileges (on_config_read) and
 	 * connects to the master. */
 	init_snmp(APP_NAME);
-	if (cfg.db == NULL)
-		cfg.db = strdup(DEFAULT_DB);
-	check_permissions();
+	dp_service_check_permissions(cfg.svc);
 
 	/* Check the database before forking, so that a wrong path is said on
 	 * the terminal; the connection is reopened in the child (an SQLite
 	 * connection must not cross a fork). */
-	if ((st = open_store()) == NULL)
-		goto out;
-	if (!foreground) {
-		dp_store_close(st);
-		st = NULL;
-		if (netsnmp_daemonize(1, logging_set &&
+	if (dp_service_open(cfg.svc) != 0)
+		return -1;
+	if (!o->foreground) {
+		dp_service_close(cfg.svc);
+		if (netsnmp_daemonize(1, o->logging_set &&
 		    snmp_stderrlog_status()) != 0) {
 			dp_err("cannot daemonise: %s", strerror(errno));
-			goto out;
+			return -1;
 		}
-		if ((st = open_store()) == NULL)
-			goto out;
+		if (dp_service_open(cfg.svc) != 0)
+			return -1;
 	}
 	if (pid.file != NULL) {
 		FILE *f = pid.file;
 
 		pid.file = NULL;
 		if (write_pidfile(f, pid.path) != 0)
-			goto out;
+			return -1;
 	}
-	if (dp_store_readonly(st))
-		dp_warn("%s is read-only for this user: every SET will fail "
-		    "(the database and its directory need the dpagent group "
-		    "and mode 0660/2770)", cfg.db);
-	dp_agent_set_store(ag, st);
-	if ((cfg.notifier = dp_notify_start(st, cfg.busy_ms, &cfg.notify)) ==
-	    NULL)
-		goto out;
-	dp_notify_session(cfg.notifier, cfg.session);
+	if (dp_service_serve(cfg.svc, cfg.agent) != 0)
+		return -1;
+	dp_notify_session(cfg.svc->notifier, cfg.session);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -541,9 +464,15 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	snmp_alarm_register(HOUSEKEEPING_S, SA_REPEAT, housekeeping, NULL);
+	snmp_alarm_register(WAKE_UP_S, SA_REPEAT, wake_up, NULL);
+	return 0;
+}
 
-	dp_info("dpagentd %s serving %s", DP_VERSION, cfg.db);
+static void
+serve(void)
+{
+	dp_info("dpagentd %s serving %s", DP_VERSION,
+	    dp_service_database(cfg.svc));
 	while (!stopping)
 		agent_check_and_process(1);
 	dp_info("stopping on a signal");
@@ -551,26 +480,54 @@ main(int argc, char **argv)
 	 * the same moment), so that the shutdown does not talk to a closed
 	 * session. */
 	agent_check_and_process(0);
-	ex = EXIT_SUCCESS;
-out:
+}
+
+static void
+tear_down(int ex)
+{
 	/* Record what the master acknowledged before the session closes;
 	 * closing it calls back a Notify still unanswered, so the notifier
 	 * goes after snmp_shutdown(), and before the store it reads. */
-	dp_notify_stop(cfg.notifier);
+	if (cfg.svc != NULL)
+		dp_notify_stop(cfg.svc->notifier);
 	snmp_shutdown(APP_NAME);
-	dp_notify_free(cfg.notifier);
-	dp_agent_free(ag);
-	dp_store_close(st);
+	if (cfg.svc != NULL) {
+		dp_service_stop(cfg.svc, cfg.agent);
+		dp_service_fini(cfg.svc);
+	}
+	dp_agent_free(cfg.agent);
 	/* May fail once privileges are dropped (a directory of root's):
 	 * the file then stays, as snmpd's does. */
 	if (pid.file != NULL)
 		discard_pidfile();
 	else if (pid.path != NULL && ex == EXIT_SUCCESS)
 		unlink(pid.path);
-	free(cfg.db);
 	free(cfg.user);
 	free(cfg.group);
 	free(cfg.conf_user);
 	free(cfg.conf_group);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	int ex;
+
+	umask(007);
+	/* -Ls and the default daemon log are tagged dpagentd, not net-snmp. */
+	snmp_log_syslogname(APP_NAME);
+	/* The agent answers with OIDs, never names: load no MIB files. */
+	setenv("MIBS", "", 1);
+	if ((ex = parse_options(argc, argv, &o)) >= 0)
+		return ex;
+	if (start_library(&o) != 0)
+		return EXIT_FAILURE;
+	ex = EXIT_FAILURE;
+	if (set_up(&o) == 0) {
+		serve();
+		ex = EXIT_SUCCESS;
+	}
+	tear_down(ex);
 	return ex;
 }

@@ -17,9 +17,8 @@
 #include "convert/dp_convert.h"
 #include "import/dp_import.h"
 #include "model/dp_store.h"
+#include "util/dp_defaults.h"
 #include "util/dp_log.h"
-
-#define DPCTL_DEFAULT_DB	"/var/lib/dpagent/dpagent.db"
 #define DPCTL_BUSY_MS		5000
 #define DPCTL_RETENTION_DAYS	30
 
@@ -66,7 +65,7 @@ usage(FILE *f)
 "  -v          debug messages\n"
 "  --help      this text\n"
 "  --version   the version\n",
-	    DPCTL_RETENTION_DAYS, DPCTL_DEFAULT_DB);
+	    DPCTL_RETENTION_DAYS, DP_DEFAULT_DB);
 }
 
 static struct dp_store *
@@ -648,7 +647,7 @@ main(int argc, char **argv)
 	 * create are never world-accessible (DESIGN.md, "Files"). */
 	umask(007);
 	if (db == NULL || *db == '\0')
-		db = DPCTL_DEFAULT_DB;
+		db = DP_DEFAULT_DB;
 	/* "+": options end at the command, whose own options follow it. */
 	while ((ch = getopt_long(argc, argv, "+qv", opts, NULL)) != -1) {
 		switch (ch) {

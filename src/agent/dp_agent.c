@@ -1,5 +1,6 @@
 /*
- * dp_agent: GET and GETNEXT over dpObjects.  See dp_agent.h.
+ * dp_agent: GET and GETNEXT over dpObjects; SET phases go to dp_set.  See
+ * dp_agent.h.
  *
  * Every instance is prefix.column.index: the scalars' prefix is dpScalars
  * (index .0), each table's its entry OID.  dp_index turns a request into
@@ -29,7 +30,7 @@ enum part_id { P_SCALARS, P_SERVERS, P_PACKAGES, P_ROWS, P_COUNT };
 
 struct part {
 	unsigned	 arc;		/* under dpObjects */
-	unsigned	 entry;		/* 1 for tables (the Entry), 0 for none */
+	unsigned	 entry;		/* 1 for tables (the Entry), else 0 */
 	struct dp_shape	 shape;
 };
 
@@ -42,12 +43,58 @@ static const struct part parts[P_COUNT] = {
 	[P_PACKAGES] = { DP_PART_PACKAGES, 1, {
 	    DP_PKG_PACKAGE_ID, DP_PKG_LAST,
 	    COLS(DP_PKG_PACKAGE_ID, DP_PKG_LAST), 1, 1, UINT32_MAX } },
-	/* The accessible-for-notify columns are not readable. */
+	/* From the column table: every column but the
+	 * accessible-for-notify ones. */
 	[P_ROWS] = { DP_PART_ROWS, 1, {
-	    DP_COL_BITS_ENABLED, DP_COL_LAST,
-	    COLS(DP_COL_BITS_ENABLED, DP_COL_STATUS) |
-	    COLS(DP_COL_REFRESH_PENDING, DP_COL_ISV_STRING_PENDING), 2, 1,
+	    DP_COL_BITS_ENABLED, DP_COL_LAST, DP_COL_READABLE, 2, 1,
 	    UINT32_MAX } },
+};
+
+/*
+ * dpTable rows read ahead for GETNEXT.  A walk asks for the row after the
+ * one it just got, one AgentX round trip each; reading DP_AHEAD rows in
+ * one statement execution and serving the next ones from here costs a
+ * fraction of a seek per row.  A walk goes column by column, so there is
+ * one window per column, and it holds the key and that column's value
+ * only, encoded as the answer: decoding whole rows to serve one column
+ * was half of snmpd's instructions in an in-master walk (callgrind), and
+ * a window of whole rows per column took 2.3 MB.  A request of several
+ * columns (snmptable, a GETBULK of a row) reads whole rows into a window
+ * of its own, one read for all its columns; a column's read goes through
+ * that window too and leaves it empty.  The rows are the next ones after
+ * `from` as the model held them at most DP_AHEAD_TTL_MS ago (an import is
+ * served within that); every SET drops them.
+ */
+#define DP_AHEAD	32
+#define DP_AHEAD_TTL_MS	100
+
+struct window {
+	bool		valid;
+	int64_t		from[DP_INDEX_MAX];
+	int64_t		read_ms;
+	int		n;
+	uint32_t	key[DP_AHEAD][DP_INDEX_MAX];	/* of each row read */
+};
+
+/* Whole rows. */
+struct rows_ahead {
+	struct window	w;
+	struct dp_row	rows[DP_AHEAD];
+};
+
+/* One column's values, as dp_value_row() encoded them. */
+struct value_slot {
+	int		rc;		/* dp_value_row()'s */
+	u_char		type;
+	size_t		len;
+	size_t		off;		/* in col_ahead.values */
+};
+
+struct col_ahead {
+	struct window	 w;
+	struct value_slot slot[DP_AHEAD];
+	uint8_t		*values;
+	size_t		 cap;
 };
 
 /*
@@ -60,11 +107,13 @@ struct found {
 	bool		valid;
 	enum part_id	part;
 	bool		exact;
-	enum dp_field	field;			/* P_ROWS, !exact: read ahead */
+	unsigned	window;			/* P_ROWS, !exact: its column */
 	int64_t		key[DP_INDEX_MAX];	/* what was asked */
 	int		rc;			/* 1 found, 0 none, -1 error */
 	int64_t		idx[DP_INDEX_MAX];	/* what was found */
-	const struct dp_row *row;		/* P_ROWS: u.row or read ahead */
+	const struct dp_row *row;		/* P_ROWS: u.row, read ahead */
+	const struct value_slot *slot;		/* ... or this column value */
+	const uint8_t	*values;		/* (of slot) */
 	union {
 		struct dp_scalars	sc;
 		struct dp_server	srv;
@@ -73,35 +122,13 @@ struct found {
 	} u;
 };
 
-/*
- * dpTable rows read ahead for GETNEXT.  A walk asks for the row after the
- * one it just got, one AgentX round trip each; reading DP_AHEAD rows in
- * one statement execution and serving the next ones from here costs a
- * fraction of a seek per row.  A walk goes column by column, so there is
- * one window per column, and it holds the key and that column's value
- * only: decoding whole rows to serve one column was half of snmpd's
- * instructions in an in-master walk (callgrind).  A request of several
- * columns (snmptable, a GETBULK of a row) reads whole rows into a window
- * of its own, one read for all its columns.  The rows are the next
- * ones after `from` as the model held them at most DP_AHEAD_TTL_MS ago
- * (an import is served within that); every SET drops them.
- */
-#define DP_AHEAD	32
-#define DP_AHEAD_TTL_MS	100
-
-struct ahead {
-	bool		valid;
-	int64_t		from[DP_INDEX_MAX];
-	int64_t		read_ms;
-	int		n;
-	struct dp_row	rows[DP_AHEAD];
-};
+#define WHOLE_ROWS	0	/* found.window of rows_ahead */
 
 struct dp_agent {
 	struct dp_store			*st;
 	struct dp_setter		*set;
-	/* [0] whole rows, for requests of several columns; [1 + f] field f */
-	struct ahead			 ahead[1 + DP_FIELD_COUNT];
+	struct rows_ahead		 rows;
+	struct col_ahead		 cols[DP_COL_LAST + 1];	/* by column */
 	bool				 whole_rows;	/* this request's */
 	netsnmp_handler_registration	*reg;
 	struct found			 last;
@@ -116,47 +143,147 @@ key_cmp(const int64_t a[DP_INDEX_MAX], int64_t s, int64_t p)
 	return a[1] < p ? -1 : a[1] > p;
 }
 
-/* The first row strictly after key with field f, from the rows read
- * ahead when they cover it, else from a new read.  1 found, 0 none, -1
- * error. */
+/*
+ * Where window w has the first row strictly after key: 1 and *at, 0 when
+ * the table ends before it, -1 when w does not tell (read again).
+ */
 static int
-row_after(struct dp_agent *ag, enum dp_field f,
-    const int64_t key[DP_INDEX_MAX], const struct dp_row **out)
+window_find(const struct dp_agent *ag, const struct window *w,
+    const int64_t key[DP_INDEX_MAX], int *at)
 {
-	struct ahead *a = &ag->ahead[1 + f];
-
-	if (a->valid && ag->now_ms - a->read_ms < DP_AHEAD_TTL_MS &&
-	    key_cmp(key, a->from[0], a->from[1]) >= 0) {
-		for (int i = 0; i < a->n; i++) {
-			if (key_cmp(key, a->rows[i].server_idx,
-			    a->rows[i].package_idx) < 0) {
-				*out = &a->rows[i];
-				return 1;
-			}
-		}
-		if (a->n < DP_AHEAD)
-			return 0;	/* the table ended there */
-	}
-	a->valid = false;
-	a->n = dp_store_rows_next(ag->st, f, key[0], key[1], a->rows,
-	    DP_AHEAD);
-	if (a->n < 0)
+	if (!w->valid || ag->now_ms - w->read_ms >= DP_AHEAD_TTL_MS ||
+	    key_cmp(key, w->from[0], w->from[1]) < 0)
 		return -1;
-	a->valid = true;
-	a->from[0] = key[0];
-	a->from[1] = key[1];
-	a->read_ms = ag->now_ms;
-	if (a->n == 0)
-		return 0;
-	*out = &a->rows[0];
-	return 1;
+	for (int i = 0; i < w->n; i++) {
+		if (key_cmp(key, w->key[i][0], w->key[i][1]) < 0) {
+			*at = i;
+			return 1;
+		}
+	}
+	return w->n < DP_AHEAD ? 0 : -1;
+}
+
+/* Reads the rows after key into the whole-row window, with field f only
+ * unless f is DP_FIELD_ALL.  The number read, or -1. */
+static int
+read_rows(struct dp_agent *ag, enum dp_field f,
+    const int64_t key[DP_INDEX_MAX])
+{
+	struct window *w = &ag->rows.w;
+
+	w->valid = false;
+	w->n = dp_store_rows_next(ag->st, f, key[0], key[1], ag->rows.rows,
+	    DP_AHEAD);
+	if (w->n < 0)
+		return -1;
+	for (int i = 0; i < w->n; i++) {
+		w->key[i][0] = ag->rows.rows[i].server_idx;
+		w->key[i][1] = ag->rows.rows[i].package_idx;
+	}
+	w->from[0] = key[0];
+	w->from[1] = key[1];
+	w->read_ms = ag->now_ms;
+	w->valid = f == DP_FIELD_ALL;
+	return w->n;
+}
+
+/* The first row strictly after key, whole: 1 found, 0 none, -1 error. */
+static int
+row_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
+    const struct dp_row **out)
+{
+	int at = 0, rc;
+
+	if ((rc = window_find(ag, &ag->rows.w, key, &at)) < 0) {
+		if ((rc = read_rows(ag, DP_FIELD_ALL, key)) <= 0)
+			return rc;
+		rc = 1;
+		at = 0;
+	}
+	if (rc == 1)
+		*out = &ag->rows.rows[at];
+	return rc;
+}
+
+/* Copies the values of column col of the rows just read into its window.
+ * -1 when out of memory. */
+static int
+keep_column(struct dp_agent *ag, unsigned col)
+{
+	struct col_ahead *c = &ag->cols[col];
+	const struct window *rw = &ag->rows.w;
+	size_t used = 0;
+
+	for (int i = 0; i < rw->n; i++) {
+		struct value_slot *sl = &c->slot[i];
+		struct dp_value v;
+
+		memset(&v, 0, sizeof(v));
+		c->w.key[i][0] = rw->key[i][0];
+		c->w.key[i][1] = rw->key[i][1];
+		if ((sl->rc = dp_value_row(&ag->rows.rows[i], col, &v)) != 0)
+			continue;
+		/* Aligned for the INTEGER and Gauge32 values, read as longs. */
+		used = (used + sizeof(long) - 1) & ~(sizeof(long) - 1);
+		if (used + v.len > c->cap) {
+			size_t cap = c->cap > 0 ? c->cap : 256;
+			uint8_t *p;
+
+			while (cap < used + v.len)
+				cap *= 2;
+			if ((p = realloc(c->values, cap)) == NULL)
+				return -1;
+			c->values = p;
+			c->cap = cap;
+		}
+		if (v.len > 0)
+			memcpy(c->values + used, v.ptr, v.len);
+		sl->type = v.type;
+		sl->len = v.len;
+		sl->off = used;
+		used += v.len;
+	}
+	c->w.n = rw->n;
+	c->w.from[0] = rw->from[0];
+	c->w.from[1] = rw->from[1];
+	c->w.read_ms = rw->read_ms;
+	c->w.valid = true;
+	return 0;
+}
+
+/* The value of column col in the first row strictly after key: 1 found,
+ * 0 none, -1 error (-2 out of memory). */
+static int
+value_after(struct dp_agent *ag, unsigned col,
+    const int64_t key[DP_INDEX_MAX], struct found *f)
+{
+	struct col_ahead *c = &ag->cols[col];
+	int at = 0, rc;
+
+	if ((rc = window_find(ag, &c->w, key, &at)) < 0) {
+		c->w.valid = false;
+		if ((rc = read_rows(ag, dp_value_row_field(col), key)) < 0)
+			return -1;
+		if (keep_column(ag, col) != 0)
+			return -2;
+		rc = rc > 0;
+		at = 0;
+	}
+	if (rc == 1) {
+		f->slot = &c->slot[at];
+		f->values = c->values;
+		f->idx[0] = c->w.key[at][0];
+		f->idx[1] = c->w.key[at][1];
+	}
+	return rc;
 }
 
 static void
 drop_ahead(struct dp_agent *ag)
 {
-	for (int i = 0; i < 1 + DP_FIELD_COUNT; i++)
-		ag->ahead[i].valid = false;
+	ag->rows.w.valid = false;
+	for (int i = 0; i <= DP_COL_LAST; i++)
+		ag->cols[i].w.valid = false;
 }
 
 /* The instance of part at key (exact) or after it, for column col. */
@@ -165,13 +292,14 @@ fetch(struct dp_agent *ag, enum part_id part, bool exact, unsigned col,
     const int64_t key[DP_INDEX_MAX])
 {
 	struct found *f = &ag->last;
-	enum dp_field field = DP_FIELD_ALL;
+	unsigned window = WHOLE_ROWS;
 	int rc = -1;
 
 	if (part == P_ROWS && !exact && !ag->whole_rows)
-		field = dp_value_row_field(col);
+		window = col;
 	if (f->valid && f->part == part && f->exact == exact &&
-	    f->field == field && f->key[0] == key[0] && f->key[1] == key[1])
+	    f->window == window && f->key[0] == key[0] &&
+	    f->key[1] == key[1])
 		return f->rc;
 	f->valid = false;
 	if (ag->st == NULL)
@@ -199,24 +327,29 @@ fetch(struct dp_agent *ag, enum part_id part, bool exact, unsigned col,
 		break;
 	case P_ROWS:
 		f->row = &f->u.row;
+		f->slot = NULL;
+		if (window != WHOLE_ROWS) {
+			rc = value_after(ag, col, key, f);
+			break;
+		}
 		rc = exact ? dp_store_row_get(ag->st, (uint32_t)key[0],
 		    (uint32_t)key[1], &f->u.row) :
-		    row_after(ag, field, key, &f->row);
+		    row_after(ag, key, &f->row);
 		f->idx[0] = f->row->server_idx;
 		f->idx[1] = f->row->package_idx;
 		break;
-	default:
+	case P_COUNT:
 		break;
 	}
 	if (rc < 0) {
-		dp_err("reading the model: %s", ag->st != NULL ?
-		    dp_store_errmsg(ag->st) : "no database");
+		dp_err("reading the model: %s", rc == -2 ? "out of memory" :
+		    dp_store_errmsg(ag->st));
 		return -1;
 	}
 	f->valid = true;
 	f->part = part;
 	f->exact = exact;
-	f->field = field;
+	f->window = window;
 	f->key[0] = key[0];
 	f->key[1] = key[1];
 	f->rc = rc;
@@ -237,22 +370,25 @@ encode(struct dp_agent *ag, enum part_id part, unsigned col,
 	case P_PACKAGES:
 		return dp_value_package(&f->u.pkg, col, v);
 	case P_ROWS:
-		return dp_value_row(f->row, col, v);
-	default:
-		return -1;
+		if (f->slot == NULL)
+			return dp_value_row(f->row, col, v);
+		if (f->slot->rc != 0)
+			return f->slot->rc;
+		v->type = f->slot->type;
+		v->ptr = f->values + f->slot->off;
+		v->len = f->slot->len;
+		return 0;
+	case P_COUNT:
+		break;
 	}
+	return -1;
 }
 
 /* The OID before a part's columns: dpObjects.arc[.1]. */
 static size_t
-part_prefix(const struct part *p, oid *out)
+part_prefix(const struct part *p, oid out[DP_PREFIX_MAX])
 {
-	memcpy(out, dp_objects_oid, sizeof(dp_objects_oid));
-	out[DP_OBJECTS_LEN] = p->arc;
-	if (p->entry == 0)
-		return DP_OBJECTS_LEN + 1;
-	out[DP_OBJECTS_LEN + 1] = p->entry;
-	return DP_OBJECTS_LEN + 2;
+	return dp_index_prefix(out, DP_ARC_OBJECTS, p->arc, p->entry);
 }
 
 static int
@@ -502,5 +638,7 @@ dp_agent_free(struct dp_agent *ag)
 	if (ag == NULL)
 		return;
 	dp_set_free(ag->set);
+	for (int i = 0; i <= DP_COL_LAST; i++)
+		free(ag->cols[i].values);
 	free(ag);
 }

@@ -1,9 +1,11 @@
 /*
  * dp_agent: the Net-SNMP handler that serves DISTRIBUTION-POINT-MIB's
  * objects (dpScalars, dpServerTable, dpPackageTable, dpTable) from the
- * model.  One registration covers dpObjects; every GET and GETNEXT is
- * answered by indexed lookups, nothing is cached across requests and
- * nothing is read at start-up.  Used by dpagentd (AgentX subagent) and,
+ * model, and takes the SETs of dpRefreshNow and dpISVString (dp_set).
+ * One registration covers dpObjects; every GET and GETNEXT is answered
+ * by indexed lookups, nothing is read at start-up, and what is kept
+ * across requests is bounded: the rows a walk reads ahead, for at most
+ * 100 ms (see dp_agent.c).  Used by dpagentd (AgentX subagent) and,
  * unchanged, by the in-master module.
  */
 #ifndef DP_AGENT_H
@@ -22,7 +24,8 @@ struct dp_agent;
 struct dp_agent *dp_agent_new(struct dp_store *st);
 
 /* The handler's body: answers every unprocessed request in the list for
- * reqinfo->mode (GET, GETNEXT; SETs are refused for now). */
+ * reqinfo->mode: GET, GETNEXT, or a SET phase (all the varbinds of a SET
+ * together, see dp_set.h). */
 void	dp_agent_handle(struct dp_agent *ag,
 	    netsnmp_agent_request_info *reqinfo,
 	    netsnmp_request_info *requests);

@@ -1,6 +1,6 @@
 /*
- * dp_conf: what dpagentd and the in-master module dpagent.so share of
- * their Net-SNMP plumbing: the core's log sink and numeric tokens.
+ * dp_conf: the Net-SNMP plumbing under dp_service: the core's log sink
+ * and the parsing of numeric tokens.
  */
 #ifndef DP_CONF_H
 #define DP_CONF_H

@@ -82,6 +82,22 @@ dp_index_next(const struct dp_shape *sh, const oid *suffix, size_t len,
 }
 
 size_t
+dp_index_prefix(oid out[DP_PREFIX_MAX], unsigned arc, unsigned part,
+    unsigned sub)
+{
+	static const oid root[] = { DP_MIB_ROOT };
+	size_t n = DP_MIB_ROOT_LEN;
+
+	memcpy(out, root, sizeof(root));
+	out[n++] = arc;
+	if (part != 0)
+		out[n++] = part;
+	if (sub != 0)
+		out[n++] = sub;
+	return n;
+}
+
+size_t
 dp_index_oid(oid *out, size_t outcap, const oid *prefix, size_t prefix_len,
     unsigned col, const int64_t idx[DP_INDEX_MAX], unsigned nindex)
 {

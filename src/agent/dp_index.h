@@ -19,13 +19,18 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/types.h>
 
+#include "agent/dp_oids.h"
+
 #define DP_INDEX_MAX 2
+
+/* The longest prefix dp_index_prefix() writes: dpMIB.1.part.entry. */
+#define DP_PREFIX_MAX (DP_MIB_ROOT_LEN + 3)
 
 struct dp_shape {
 	unsigned	first_col;	/* lowest readable column */
 	unsigned	last_col;	/* highest readable column */
-	uint64_t	readable;	/* bit c: column c answers GET/GETNEXT */
-	unsigned	nindex;		/* sub-identifiers of an index: 1 or 2 */
+	uint64_t	readable;	/* bit c: column c answers GETs */
+	unsigned	nindex;		/* sub-identifiers of an index: 1, 2 */
 	int64_t		index_min;	/* lowest valid index value */
 	int64_t		index_max;	/* highest valid index value */
 };
@@ -53,6 +58,16 @@ int	dp_index_next(const struct dp_shape *sh, const oid *suffix, size_t len,
 
 /* The next readable column after col, or 0 when there is none. */
 unsigned dp_index_next_col(const struct dp_shape *sh, unsigned col);
+
+/*
+ * The one place OIDs under dpMIB are built: dpMIB.arc[.part[.sub]], where
+ * a part or sub of 0 is left out (dpObjects.part.1 is a table's entry,
+ * dpObjects.part a scalar group, dpNotifications.n a notification's
+ * snmpTrapOID.0 value).  Returns the length; instances follow with
+ * dp_index_oid().
+ */
+size_t	dp_index_prefix(oid out[DP_PREFIX_MAX], unsigned arc, unsigned part,
+	    unsigned sub);
 
 /* Writes prefix.col.idx... to out (capacity outcap); returns the length,
  * or 0 when it does not fit. */

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/dp_index.h"
 #include "agent/dp_notify.h"
 #include "agent/dp_oids.h"
 #include "agent/dp_value.h"
@@ -149,12 +150,14 @@ add_value(netsnmp_variable_list **vars, const oid *name, size_t len,
 static netsnmp_variable_list *
 start_varbinds(unsigned notification)
 {
-	const oid trap[] = { DP_MIB_ROOT, DP_ARC_NOTIFICATIONS, notification };
+	oid trap[DP_PREFIX_MAX];
+	size_t tlen = dp_index_prefix(trap, DP_ARC_NOTIFICATIONS, notification,
+	    0);
 	netsnmp_variable_list *vars = NULL;
 
 	if (snmp_varlist_add_variable(&vars, snmptrap_oid0,
 	    OID_LENGTH(snmptrap_oid0), ASN_OBJECT_ID, trap,
-	    sizeof(trap)) == NULL)
+	    tlen * sizeof(oid)) == NULL)
 		return NULL;
 	return vars;
 }
@@ -162,11 +165,12 @@ start_varbinds(unsigned notification)
 netsnmp_variable_list *
 dp_notify_change_varbinds(const struct dp_event *e)
 {
-	oid name[] = { DP_MIB_ROOT, DP_ARC_OBJECTS, DP_PART_ROWS, 1, 0,
-	    e->server_idx, e->package_idx };
-	const size_t col_at = DP_MIB_ROOT_LEN + 3;
+	const int64_t idx[DP_INDEX_MAX] = { e->server_idx, e->package_idx };
+	oid prefix[DP_PREFIX_MAX], name[DP_PREFIX_MAX + 1 + DP_INDEX_MAX];
+	size_t plen = dp_index_prefix(prefix, DP_ARC_OBJECTS, DP_PART_ROWS, 1);
 	netsnmp_variable_list *vars;
 	struct dp_value v;
+	size_t nlen;
 
 	if ((vars = start_varbinds(DP_NOTIFY_STATUS_CHANGE)) == NULL)
 		return NULL;
@@ -200,8 +204,9 @@ dp_notify_change_varbinds(const struct dp_event *e)
 			dp_value_unsigned(&v, (uint32_t)(e->seq & 0xffffffff));
 			break;
 		}
-		name[col_at] = change_cols[i];
-		if (add_value(&vars, name, OID_LENGTH(name), &v) != 0) {
+		nlen = dp_index_oid(name, OID_LENGTH(name), prefix, plen,
+		    change_cols[i], idx, DP_INDEX_MAX);
+		if (add_value(&vars, name, nlen, &v) != 0) {
 			snmp_free_varbind(vars);
 			return NULL;
 		}
@@ -218,10 +223,13 @@ gauge_of(uint64_t u)
 netsnmp_variable_list *
 dp_notify_summary_varbinds(const struct dp_event_summary *sum)
 {
-	oid name[] = { DP_MIB_ROOT, DP_ARC_OBJECTS, DP_PART_SUMMARY, 0, 0 };
-	const size_t obj_at = DP_MIB_ROOT_LEN + 2;
+	static const int64_t scalar[DP_INDEX_MAX] = { 0, 0 };	/* .0 */
+	oid prefix[DP_PREFIX_MAX], name[DP_PREFIX_MAX + 1 + DP_INDEX_MAX];
+	size_t plen = dp_index_prefix(prefix, DP_ARC_OBJECTS, DP_PART_SUMMARY,
+	    0);
 	netsnmp_variable_list *vars;
 	struct dp_value v;
+	size_t nlen;
 
 	if ((vars = start_varbinds(DP_NOTIFY_STATUS_SUMMARY)) == NULL)
 		return NULL;
@@ -244,8 +252,9 @@ dp_notify_summary_varbinds(const struct dp_event_summary *sum)
 			    gauge_of(sum->by_status[obj - DP_SUM_TO_NONE]));
 			break;
 		}
-		name[obj_at] = obj;
-		if (add_value(&vars, name, OID_LENGTH(name), &v) != 0) {
+		nlen = dp_index_oid(name, OID_LENGTH(name), prefix, plen, obj,
+		    scalar, 1);
+		if (add_value(&vars, name, nlen, &v) != 0) {
 			snmp_free_varbind(vars);
 			return NULL;
 		}
@@ -712,42 +721,41 @@ fail:
 	return NULL;
 }
 
-void
-dp_notify_session(struct dp_notifier *n, netsnmp_session *ss)
+/* A new master, or the master itself: send what is left from the first
+ * unacknowledged event, without the back-off of the old one. */
+static void
+start_over(struct dp_notifier *n, const char *to)
 {
 	int64_t last;
 
-	if (n == NULL)
-		return;
-	n->ss = ss;
-	if (ss == NULL || n->stopped)
-		return;
 	n->retry_at = 0;
 	n->retry_ms = RETRY_MIN_MS;
 	if (dp_events_last_seq(n->ev, &last) == 0 && last > n->acked)
 		dp_info("notifier: sending the undelivered status events "
-		    "after seq %" PRId64 " (at most %" PRId64 ")", n->acked,
-		    last - n->acked);
+		    "after seq %" PRId64 " (at most %" PRId64 ")%s", n->acked,
+		    last - n->acked, to);
 	/* Not from inside the library's session set-up: a moment later. */
 	wake_in(n, 1000);
 }
 
 void
+dp_notify_session(struct dp_notifier *n, netsnmp_session *ss)
+{
+	if (n == NULL)
+		return;
+	n->ss = ss;
+	if (ss != NULL && !n->stopped)
+		start_over(n, "");
+}
+
+void
 dp_notify_in_master(struct dp_notifier *n)
 {
-	int64_t last;
-
 	if (n == NULL || n->stopped)
 		return;
 	n->in_master = true;
 	n->ss = NULL;
-	n->retry_at = 0;
-	n->retry_ms = RETRY_MIN_MS;
-	if (dp_events_last_seq(n->ev, &last) == 0 && last > n->acked)
-		dp_info("notifier: sending the undelivered status events "
-		    "after seq %" PRId64 " (at most %" PRId64 ") to the "
-		    "master's notification targets", n->acked, last - n->acked);
-	wake_in(n, 1000);
+	start_over(n, " to the master's notification targets");
 }
 
 int64_t

@@ -18,10 +18,6 @@
 #define TV_TRUE		1
 #define TV_FALSE	2
 
-static const oid dp_entry_oid[] = { DP_MIB_ROOT, DP_ARC_OBJECTS,
-    DP_PART_ROWS, 1 };
-#define DP_ENTRY_LEN	(DP_MIB_ROOT_LEN + 3)
-
 enum item_kind {
 	I_ISV_STRING,
 	I_REFRESH,		/* dpRefreshNow := true(1) */
@@ -201,15 +197,18 @@ static int
 parse_target(const netsnmp_variable_list *vb, unsigned *col, uint32_t *sidx,
     uint32_t *pidx)
 {
+	oid entry[DP_PREFIX_MAX];
+	size_t elen = dp_index_prefix(entry, DP_ARC_OBJECTS, DP_PART_ROWS, 1);
 	const oid *sfx;
 
-	if (vb->name_length <= DP_ENTRY_LEN ||
-	    dp_oid_cmp(vb->name, DP_ENTRY_LEN, dp_entry_oid, DP_ENTRY_LEN) != 0)
+	if (vb->name_length <= elen ||
+	    dp_oid_cmp(vb->name, elen, entry, elen) != 0)
 		return SNMP_ERR_NOTWRITABLE;
-	sfx = vb->name + DP_ENTRY_LEN;
+	sfx = vb->name + elen;
 	if (sfx[0] != DP_COL_ISV_STRING && sfx[0] != DP_COL_REFRESH_NOW)
 		return SNMP_ERR_NOTWRITABLE;
-	if (vb->name_length != DP_ENTRY_LEN + 3 || sfx[1] < 1 ||
+	/* column.server.package */
+	if (vb->name_length != elen + 1 + DP_INDEX_MAX || sfx[1] < 1 ||
 	    sfx[1] > 0xffffffffUL || sfx[2] < 1 || sfx[2] > 0xffffffffUL)
 		return SNMP_ERR_NOCREATION;
 	*col = (unsigned)sfx[0];
@@ -305,7 +304,8 @@ reserve2(struct dp_setter *set, struct dp_store *st,
 			    SNMP_ERR_NOTWRITABLE);
 			goto fail;
 		}
-		rc = st != NULL ? dp_store_row_get(st, it->sidx, it->pidx, row) :
+		rc = st != NULL ?
+		    dp_store_row_get(st, it->sidx, it->pidx, row) :
 		    -1;
 		if (rc < 0) {
 			dp_err("SET: reading row %" PRIu32 ".%" PRIu32 ": %s",
