@@ -15,11 +15,11 @@
 #include "model/dp_store.h"
 
 struct dp_value {
-	u_char		 type;		/* ASN_INTEGER, ASN_OCTET_STR, ... */
-	const void	*ptr;		/* what snmp_set_var_typed_value takes */
+	u_char		 type;		/* ASN_INTEGER, ASN_OCTET_STR */
+	const void	*ptr;		/* for snmp_set_var_typed_value */
 	size_t		 len;
 	long		 i;		/* INTEGER storage */
-	u_long		 u;		/* Gauge32/Unsigned32/Counter32 storage */
+	u_long		 u;		/* Gauge32, Unsigned32, Counter32 */
 	uint8_t		 dt[11];	/* DateAndTime storage */
 };
 

@@ -36,7 +36,8 @@ add_row(int server, int package, int status)
 {
 	static char nal[8][64], pkg[8][16];
 
-	snprintf(nal[server], sizeof(nal[server]), "\\\\DP%d.example\\", server);
+	snprintf(nal[server], sizeof(nal[server]), "\\\\DP%d.example\\",
+	    server);
 	snprintf(pkg[package], sizeof(pkg[package]), "PS10000%d", package);
 	fixture_import_row(st, nal[server], pkg[package], status, "before");
 }
