@@ -150,6 +150,24 @@ print_buckets(const uint32_t *by_status)
 		printf(" %s=%" PRIu32, bucket_names[b], by_status[b]);
 }
 
+/*
+ * A stored string as dpctl shows it to a person: control characters (an
+ * ESC sequence, a newline that would forge a table row) written as \xNN,
+ * as the import's log does; --json output stays exact.  Eight rotating
+ * buffers, enough for one printf of a row.
+ */
+static const char *
+shown(const char *s)
+{
+	static char	 buf[8][4 * DP_MAX_NAL_PATH + 8];
+	static int	 next;
+	size_t		 n = strnlen(s, DP_MAX_NAL_PATH);
+	char		*b = buf[next++ % 8];
+
+	dp_escape(s, n, true, b, sizeof(buf[0]));
+	return b;
+}
+
 static int
 list_servers(struct dp_store *st)
 {
@@ -161,7 +179,7 @@ list_servers(struct dp_store *st)
 	    "BY STATUS");
 	while ((rc = dp_store_server_next(st, idx, &s)) == 1) {
 		printf("%-6" PRIu32 " %-4s %-32s %7" PRIu32 " ", s.idx,
-		    s.site_code, s.name, s.rows);
+		    shown(s.site_code), shown(s.name), s.rows);
 		print_buckets(s.by_status);
 		printf("\n");
 		idx = s.idx;
@@ -180,8 +198,8 @@ list_packages(struct dp_store *st)
 	    "TYPE", "OBJ", "SRC", "ROWS", "BY STATUS");
 	while ((rc = dp_store_package_next(st, idx, &p)) == 1) {
 		printf("%-6" PRIu32 " %-12s %5" PRId32 " %5" PRId32 " %-4s %7"
-		    PRIu32 " ", p.idx, p.package_id, p.package_type,
-		    p.object_type_id, p.source_site, p.rows);
+		    PRIu32 " ", p.idx, shown(p.package_id), p.package_type,
+		    p.object_type_id, shown(p.source_site), p.rows);
 		print_buckets(p.by_status);
 		printf("\n");
 		idx = p.idx;
@@ -220,9 +238,9 @@ list_rows(struct dp_store *st, int64_t server)
 		snprintf(index, sizeof(index), "%" PRIu32 ".%" PRIu32,
 		    r->server_idx, r->package_idx);
 		printf("%-13s %-12s %-4s %-8s %-32s %s\n", index,
-		    r->package_id, r->site_code,
+		    shown(r->package_id), shown(r->site_code),
 		    status_label(r->status, buf, sizeof(buf)),
-		    r->last_refresh_time, name);
+		    r->last_refresh_time, shown(name));
 		rc = dp_store_row_next(st, r->server_idx, r->package_idx, r);
 	}
 	free(r);
@@ -341,20 +359,20 @@ print_row(const struct dp_row *r)
 	printf("%-16s ", "ISVData");
 	print_hex(r->isv_data, r->isv_data_len);
 	printf("\n%-16s %" PRIu32 "\n", "ISVDataSize", r->isv_data_size);
-	printf("%-16s %s\n", "ISVString", r->isv_string);
+	printf("%-16s %s\n", "ISVString", shown(r->isv_string));
 	printf("%-16s %s\n", "LastRefreshTime", r->last_refresh_time);
 	print_enum("ObjectTypeID", r->object_type_id,
 	    dp_object_type_name(r->object_type_id));
-	printf("%-16s %s\n", "PackageID", r->package_id);
+	printf("%-16s %s\n", "PackageID", shown(r->package_id));
 	print_enum("PackageType", r->package_type,
 	    dp_package_type_name(r->package_type));
 	printf("%-16s %s\n", "RefreshNow", r->refresh_now ? "True" : "False");
-	printf("%-16s %s\n", "ResourceType", r->resource_type);
-	printf("%-16s %s\n", "SecureObjectID", r->secure_object_id);
-	printf("%-16s %s\n", "ServerNALPath", r->server_nal_path);
-	printf("%-16s %s\n", "SiteCode", r->site_code);
-	printf("%-16s %s\n", "SiteName", r->site_name);
-	printf("%-16s %s\n", "SourceSite", r->source_site);
+	printf("%-16s %s\n", "ResourceType", shown(r->resource_type));
+	printf("%-16s %s\n", "SecureObjectID", shown(r->secure_object_id));
+	printf("%-16s %s\n", "ServerNALPath", shown(r->server_nal_path));
+	printf("%-16s %s\n", "SiteCode", shown(r->site_code));
+	printf("%-16s %s\n", "SiteName", shown(r->site_name));
+	printf("%-16s %s\n", "SourceSite", shown(r->source_site));
 	print_enum("Status", r->status, dp_status_name(r->status));
 }
 
@@ -512,8 +530,8 @@ cmd_pending(const char *db, int argc, char **argv)
 		snprintf(index, sizeof(index), "%" PRIu32 ".%" PRIu32,
 		    o->server_idx, o->package_idx);
 		printf("%-6" PRId64 " %-13s %-10s %-4s %-24s %-10s %s\n", o->id,
-		    index, o->package_id, o->site_code, name, o->property,
-		    o->new_value);
+		    index, shown(o->package_id), shown(o->site_code),
+		    shown(name), o->property, shown(o->new_value));
 	}
 	if (rc < 0) {
 		dp_err("%s: %s", db, dp_store_errmsg(st));

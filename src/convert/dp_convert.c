@@ -370,11 +370,60 @@ dp_time_format(const struct dp_time *t, char out[DP_TIME_TEXT_MAX])
 	out[n] = '\0';
 }
 
+/* Howard Hinnant's days_from_civil, the inverse of civil_from_days. */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t	 yy = m <= 2 ? y - 1 : y;
+	int64_t	 era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t	 yoe = yy - era * 400;
+	int64_t	 doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t	 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* The same instant in UTC: t's civil time less its offset. */
+static int
+to_utc(const struct dp_time *t, struct dp_time *u)
+{
+	int64_t	 min, days;
+
+	min = days_from_civil(t->year, t->month, t->day) * 1440 +
+	    t->hour * 60 + t->minute - t->offset_min;
+	days = min >= 0 ? min / 1440 : -((-min + 1439) / 1440);
+	min -= days * 1440;
+	*u = *t;
+	civil_from_days(days, &u->year, &u->month, &u->day);
+	u->hour = (int)(min / 60);
+	u->minute = (int)(min % 60);
+	u->offset_min = 0;
+	return u->year >= 0 && u->year <= 9999 ? 0 : -1;
+}
+
 size_t
 dp_time_to_dateandtime(const struct dp_time *t, uint8_t out[11])
 {
-	int	 off;
+	struct dp_time	 utc;
+	int		 off;
 
+	/*
+	 * RFC 2579 has hours from UTC 0..13, but real offsets reach 14:00
+	 * (Line Islands, and DMTF's +840): such a time is served as the
+	 * same instant in UTC ("+0:0"); the model keeps the text as it
+	 * came.  At the very ends of years 0 and 9999, where UTC would
+	 * leave the range, the local time without offset (8 octets).
+	 */
+	if (t->has_offset && (t->offset_min > 13 * 60 + 59 ||
+	    t->offset_min < -(13 * 60 + 59))) {
+		if (to_utc(t, &utc) == 0)
+			t = &utc;
+		else {
+			utc = *t;
+			utc.has_offset = false;
+			t = &utc;
+		}
+	}
 	out[0] = (uint8_t)((t->year >> 8) & 0xff);
 	out[1] = (uint8_t)(t->year & 0xff);
 	out[2] = (uint8_t)t->month;
@@ -541,6 +590,27 @@ dp_utf8_valid(const void *s, size_t n)
 		i += len;
 	}
 	return true;
+}
+
+size_t
+dp_escape(const char *s, size_t n, bool utf8, char *buf, size_t buflen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		 i, o = 0;
+
+	for (i = 0; i < n && o + 5 < buflen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return o;
 }
 
 size_t

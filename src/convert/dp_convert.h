@@ -63,8 +63,9 @@ int	dp_time_from_unix_ms(int64_t ms, bool has_offset, int offset_min,
  * "2024-05-01T10:00:00.000000+02:00" or "1990-01-01T00:00:00.000000". */
 void	dp_time_format(const struct dp_time *t, char out[DP_TIME_TEXT_MAX]);
 
-/* SNMPv2-TC DateAndTime: 11 octets with the offset, 8 without.  Returns
- * the length written to out. */
+/* SNMPv2-TC DateAndTime: 11 octets with the offset, 8 without; an offset
+ * beyond RFC 2579's 13:59 (+14:00 exists) is served as the same instant
+ * in UTC.  Returns the length written to out. */
 size_t	dp_time_to_dateandtime(const struct dp_time *t, uint8_t out[11]);
 
 /* Booleans: "True"/"False" in any case (Export-Csv), "1"/"0". */
@@ -78,6 +79,12 @@ int	dp_int32_parse(const char *s, int32_t *v, const char **why);
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, <= U+10FFFF. */
 bool	dp_utf8_valid(const void *s, size_t n);
+/* s[0..n) into buf with control octets, and every non-ASCII octet unless
+ * utf8, written as \xNN, for a log or a terminal; stops when buf is full
+ * (4 octets of buf per octet of s, plus 5, always suffice).  The length
+ * written. */
+size_t	dp_escape(const char *s, size_t n, bool utf8, char *buf,
+	    size_t buflen);
 
 /*
  * The host of a NAL path, e.g. for

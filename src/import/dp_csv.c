@@ -105,6 +105,26 @@ csv_text(const struct csv_state *cs, size_t i)
 	return cs->arena + cs->foff[i];
 }
 
+/* The delimiter the header line s[0..n) uses outside quotes: ';' when
+ * it has ';' and no ',', else ','. */
+static unsigned char
+header_delim(const char *s, size_t n)
+{
+	bool	 quoted = false, semi = false;
+	size_t	 i;
+
+	for (i = 0; i < n && (quoted || (s[i] != '\n' && s[i] != '\r'));
+	    i++) {
+		if (s[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && s[i] == ',')
+			return ',';
+		else if (!quoted && s[i] == ';')
+			semi = true;
+	}
+	return semi ? ';' : ',';
+}
+
 static int
 csv_header(struct csv_state *cs)
 {
@@ -135,13 +155,6 @@ csv_header(struct csv_state *cs)
 	for (i = 0; i < DP_P_COUNT; i++) {
 		if (!dp_props[i].is_key || where[i] != 0)
 			continue;
-		/* Export-Csv -UseCulture writes the culture's list
-		 * separator, ';' in much of Europe. */
-		if (cs->nfields == 1 && memchr(csv_text(cs, 0), ';',
-		    cs->flen[0]) != NULL)
-			return imp_file_error(f, "line %lu: the header is one "
-			    "column containing ';': export with the default "
-			    "',' delimiter (no -UseCulture)", cs->rec_line);
 		return imp_file_error(f, "line %lu: the header has no %s "
 		    "column: not an export of SMS_DistributionPoint?",
 		    cs->rec_line, dp_props[i].name);
@@ -252,6 +265,7 @@ imp_csv_parse(struct imp_file *f)
 	const char		*s = f->text, *nl;
 	size_t			 pos = 0, chunk, done;
 	int			 rc = -1;
+	unsigned char		 delim = ',';
 
 	memset(&cs, 0, sizeof(cs));
 	cs.f = f;
@@ -266,16 +280,37 @@ imp_csv_parse(struct imp_file *f)
 	 * The data that follows is intact, so skip it; but that is Windows
 	 * PowerShell 5.1's default, whose default encoding is ASCII.
 	 */
-	if (f->len >= 5 && memcmp(s, "#TYPE", 5) == 0) {
-		imp_file_warn(f, "line 1: \"#TYPE\" line skipped (Export-Csv "
-		    "without -NoTypeInformation); if the file was written "
-		    "with Windows PowerShell 5.1's default ASCII encoding, "
-		    "every non-ASCII character is now '?': export with "
-		    "-Encoding UTF8");
+	/* Excel's "sep=;" first line names the delimiter. */
+	if (f->len >= 5 && memcmp(s, "sep=", 4) == 0 && s[4] != '"' &&
+	    (f->len == 5 || s[5] == '\r' || s[5] == '\n')) {
+		delim = s[4];
+		imp_file_warn(f, "line 1: Excel's \"sep=%c\" line skipped",
+		    delim);
 		nl = memchr(s, '\n', f->len);
 		pos = nl == NULL ? f->len : (size_t)(nl - s) + 1;
 		cs.line = cs.rec_line = 2;
 	}
+	if (f->len - pos >= 5 && memcmp(s + pos, "#TYPE", 5) == 0) {
+		imp_file_warn(f, "line %lu: \"#TYPE\" line skipped (Export-Csv "
+		    "without -NoTypeInformation); if the file was written "
+		    "with Windows PowerShell 5.1's default ASCII encoding, "
+		    "every non-ASCII character is now '?': export with "
+		    "-Encoding UTF8", cs.line);
+		nl = memchr(s + pos, '\n', f->len - pos);
+		pos = nl == NULL ? f->len : (size_t)(nl - s) + 1;
+		cs.line = cs.rec_line = cs.line + 1;
+	}
+	/*
+	 * Export-Csv -UseCulture writes the culture's list separator, ';'
+	 * in much of Europe.  Told by the header line: ';' between fields
+	 * and no ',' there (property names contain neither).
+	 */
+	if (delim == ',' && header_delim(s + pos, f->len - pos) == ';') {
+		delim = ';';
+		imp_file_warn(f, "line %lu: fields separated by ';' "
+		    "(Export-Csv -UseCulture): read as such", cs.line);
+	}
+	csv_set_delim(&p, delim);
 	while (pos < f->len) {
 		nl = memchr(s + pos, '\n', f->len - pos);
 		chunk = nl == NULL ? f->len - pos : (size_t)(nl - s) + 1 - pos;

@@ -28,27 +28,6 @@
 
 /* ---- messages ------------------------------------------------------------ */
 
-size_t
-imp_escape(const char *s, size_t n, bool utf8, char *buf, size_t buflen)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t		 i, o = 0;
-
-	for (i = 0; i < n && o + 5 < buflen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		} else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return o;
-}
-
 const char *
 imp_show(const char *s, size_t n, char *buf, size_t buflen)
 {
@@ -65,7 +44,7 @@ imp_show(const char *s, size_t n, char *buf, size_t buflen)
 		    ((unsigned char)s[shown] & 0xc0) == 0x80)
 			shown--;
 	}
-	o = imp_escape(s, shown, utf8, buf, buflen);
+	o = dp_escape(s, shown, utf8, buf, buflen);
 	if (shown < n && o + 4 < buflen)
 		memcpy(buf + o, "...", 4);
 	return buf;
@@ -684,15 +663,29 @@ imp_parse(const char *file, const void *data, size_t len, bool mapped,
 		f->map = data;
 		f->map_len = len;
 	}
+	/* A second byte order mark (a file converted twice, or a BOM
+	 * written into a file that had one) is not data: skip it. */
+	if (f->len >= 3 && memcmp(f->text, "\xef\xbb\xbf", 3) == 0) {
+		while (f->len >= 3 && memcmp(f->text, "\xef\xbb\xbf", 3) == 0) {
+			f->text += 3;
+			f->len -= 3;
+		}
+		imp_file_warn(f, "more than one byte order mark at the start "
+		    "(converted twice?): skipped");
+	}
 	for (i = 0; i < f->len; i++) {
 		char	 c = f->text[i];
 
 		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
 			break;
 	}
+	/* Nothing but white space: what a failed or interrupted export
+	 * leaves (ConvertTo-Json and Export-Csv write nothing for no
+	 * objects), never an export to trust.  Refused, so that a broken
+	 * pipeline shows in dpctl's exit status and dpLastImportAge. */
 	if (i == f->len) {
-		imp_file_warn(f, "no records (an empty export)");
-		rc = 0;
+		imp_file_error(f, "the file is empty (%zu bytes, no JSON or "
+		    "CSV in it): not an export; nothing imported", len);
 		goto out;
 	}
 	if (f->text[i] == '[' || f->text[i] == '{')

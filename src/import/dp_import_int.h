@@ -96,10 +96,6 @@ int	imp_file_error(struct imp_file *f, const char *fmt, ...)
 void	imp_file_warn(struct imp_file *f, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
-/* s[0..n) into buf with control octets, and every non-ASCII octet unless
- * utf8, written as \xNN; stops when buf is full.  The length written. */
-size_t	imp_escape(const char *s, size_t n, bool utf8, char *buf,
-	    size_t buflen);
 /* A printable excerpt of s[0..n) (control octets and invalid UTF-8
  * escaped, long values cut) in buf, for quoting in messages. */
 const char *imp_show(const char *s, size_t n, char *buf, size_t buflen);

@@ -244,7 +244,7 @@ error_text(const char *s, char *buf, size_t len)
 {
 	size_t n = strlen(s);
 
-	imp_escape(s, n, dp_utf8_valid(s, n), buf, len);
+	dp_escape(s, n, dp_utf8_valid(s, n), buf, len);
 	return buf;
 }
 

@@ -1296,6 +1296,11 @@ dp_store_import_end(struct dp_store *st, bool commit,
 	st->counts.inserted = rows_after + st->counts.removed -
 	    st->rows_before;
 	st->counts.updated -= st->counts.inserted;
+	/* A run without a single record ("[]", a CSV header alone) read
+	 * nothing from ConfigMgr: it does not make the data fresher, so
+	 * dpLastImport and dpLastImportAge stay where they were. */
+	if (st->counts.records == 0)
+		goto done;
 	if ((s = stmt_get(st, S_IMPORT_DONE)) == NULL)
 		goto rollback;
 	sqlite3_bind_int64(s, 1, dp_now_ms());
@@ -1305,6 +1310,7 @@ dp_store_import_end(struct dp_store *st, bool commit,
 		store_sqlfail(st, "recording the import time");
 		goto rollback;
 	}
+done:
 	if (run_simple(st, S_COMMIT, "committing the import") != 0)
 		goto rollback;
 	st->importing = false;

@@ -89,16 +89,23 @@ check_range(const struct dp_time *t, const char *s)
 	    t->offset_min <= 840), "offset of \"%s\"", s);
 
 	n = dp_time_to_dateandtime(t, dt);
+	/* RFC 2579 says hours from UTC 0..13: a time whose offset is
+	 * beyond 13:59 (+14:00 is real) is served as the same instant in
+	 * UTC, or without offset at the ends of the year range. */
+	if (t->has_offset && (t->offset_min > 839 || t->offset_min < -839)) {
+		FZ_CHECK(n == 8 || (n == 11 && dt[8] == '+' && dt[9] == 0 &&
+		    dt[10] == 0), "DateAndTime in UTC of \"%s\"", s);
+		FZ_CHECK(dt[5] == t->minute && dt[6] == t->second &&
+		    dt[7] <= 9, "DateAndTime of \"%s\"", s);
+		return;
+	}
 	FZ_CHECK(n == (t->has_offset ? 11u : 8u), "DateAndTime length");
 	FZ_CHECK(dt[0] * 256 + dt[1] == t->year && dt[2] == t->month &&
 	    dt[3] == t->day && dt[4] == t->hour && dt[5] == t->minute &&
 	    dt[6] == t->second && dt[7] <= 9, "DateAndTime of \"%s\"", s);
-	/* RFC 2579 says hours from UTC 0..13; +14:00 (Line Islands) is
-	 * real and the MIB documents it, so 14 is allowed here. */
 	if (n == 11)
-		FZ_CHECK((dt[8] == '+' || dt[8] == '-') && dt[9] <= 14 &&
-		    dt[10] <= 59 && dt[9] * 60 + dt[10] <= 840,
-		    "DateAndTime offset of \"%s\"", s);
+		FZ_CHECK((dt[8] == '+' || dt[8] == '-') && dt[9] <= 13 &&
+		    dt[10] <= 59, "DateAndTime offset of \"%s\"", s);
 }
 
 static void

@@ -135,6 +135,9 @@ class Dpctl(unittest.TestCase):
                                     r"a quoted field",
             "bad-utf8.csv": r"record 1 \(PackageID PS100012\): field "
                             r"SiteName: not valid UTF-8",
+            "bad-empty.json": r"the file is empty \(0 bytes, no JSON or "
+                              r"CSV in it\): not an export; nothing "
+                              r"imported",
         }
         for name, pattern in cases.items():
             path = os.path.join(DATA, name)
@@ -148,6 +151,12 @@ class Dpctl(unittest.TestCase):
             self.assertIn("import refused; the database is unchanged",
                           r.stderr)
             self.assertEqual(dump(self.db), before, name)
+        # What a broken pipeline hands over: /dev/null, alone.  Refused,
+        # and the import time (dpLastImportAge) does not move.
+        r = dpctl(self.db, "import", "/dev/null", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("/dev/null: the file is empty (0 bytes", r.stderr)
+        self.assertEqual(dump(self.db), before)
 
     def test_snapshot_and_stable_indexes(self):
         dpctl(self.db, "init")
@@ -162,6 +171,49 @@ class Dpctl(unittest.TestCase):
         dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
         again = [k for k in keys(self.db) if k in first]
         self.assertEqual(again, first)
+
+    def test_control_characters_escaped(self):
+        """Issue 18, item 9: ESC, BEL, a newline from an import or a SET
+        are shown as \\xNN by list, show and pending; --json is exact."""
+        import json
+        dpctl(self.db, "init")
+        with open(os.path.join(DATA, "sample-single.json"),
+                  encoding="utf-8") as f:
+            rec = json.load(f)
+        rec = rec[0] if isinstance(rec, list) else rec
+        hostile = "\x1b[31mred\nforged 9.9 row\x07"
+        rec["ISVString"] = hostile
+        rec["SiteName"] = "HQ\r\nSITE"
+        path = os.path.join(self.tmp, "hostile.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump([rec], f)
+        dpctl(self.db, "import", path)
+        con = sqlite3.connect(self.db)
+        con.execute("INSERT INTO outbox (server_idx, package_idx, "
+                    "package_id, server_nal_path, site_code, property, "
+                    "old_value, new_value, requested_ms) VALUES "
+                    "(1, 1, ?, ?, ?, 'ISVString', '', ?, 1)",
+                    (rec["PackageID"], rec["ServerNALPath"],
+                     rec["SiteCode"], hostile))
+        con.commit()
+        con.close()
+        show = dpctl(self.db, "show", "1.1").stdout
+        self.assertIn("ISVString        \\x1b[31mred\\x0aforged 9.9 "
+                      "row\\x07\n", show)
+        self.assertIn("SiteName         HQ\\x0d\\x0aSITE\n", show)
+        pending = dpctl(self.db, "pending").stdout
+        lines = pending.splitlines()
+        self.assertEqual(len(lines), 2, pending)
+        self.assertTrue(lines[1].endswith(" ISVString  \\x1b[31mred"
+                                          "\\x0aforged 9.9 row\\x07"),
+                        lines[1])
+        for out in (show, pending, dpctl(self.db, "list").stdout,
+                    dpctl(self.db, "list", "rows").stdout):
+            for c in "\x1b\x07\r":
+                self.assertNotIn(c, out)
+        # JSON stays exact.
+        w = json.loads(dpctl(self.db, "pending", "--json").stdout)
+        self.assertEqual(w[0]["NewValue"], hostile)
 
     def test_list_show(self):
         dpctl(self.db, "init")

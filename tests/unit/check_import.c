@@ -667,12 +667,21 @@ START_TEST(test_utf8_bom_and_empty)
 	ck_assert_uint_eq(c->n, 1);
 	ck_assert_uint_eq(w, 0);
 
+	/* Nothing but a BOM and white space: what a failed export leaves,
+	 * refused (issue 18, item 5). */
 	coll_clear(c);
-	ck_assert_int_eq(parse_text("\xef\xbb\xbf \r\n", c, &w), 0);
+	log_reset();
+	ck_assert_int_eq(parse_text("\xef\xbb\xbf \r\n", c, &w), -1);
 	ck_assert_uint_eq(c->n, 0);
-	ck_assert_uint_eq(w, 1);
-	ck_log_has("t.json: no records (an empty export)");
+	ck_log_has("t.json: the file is empty (6 bytes, no JSON or CSV in "
+	    "it): not an export; nothing imported");
+	log_reset();
+	ck_assert_int_eq(parse_text("", c, &w), -1);
+	ck_log_has("t.json: the file is empty (0 bytes, no JSON or CSV in "
+	    "it): not an export; nothing imported");
 
+	/* An export of no objects is well-formed. */
+	log_reset();
 	ck_assert_int_eq(parse_text(" [ ] \r\n", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 0);
 	coll_free(c);
@@ -1134,10 +1143,49 @@ START_TEST(test_csv_structure)
 	    "\"a\",\"1\"\r\n", c, NULL), -1);
 	ck_log_has("t.csv: line 1: the header has no PackageID column");
 
+	/* Export-Csv -UseCulture: ';' between fields, quoted or not, read
+	 * as such with a warning (issue 18, item 10). */
 	log_reset();
-	ck_assert_int_eq(csv_text("PackageID;ServerNALPath;"
-	    "SiteCode\r\n", c, NULL), -1);
-	ck_log_has("the header is one column containing ';'");
+	coll_clear(c);
+	ck_assert_int_eq(csv_text("\"PackageID\";\"ServerNALPath\";"
+	    "\"SiteCode\";\"Status\"\r\n\"P1\";\"N;1\";\"S\";\"2\"\r\n", c,
+	    NULL), 0);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_str_eq(c->r[0].s[DP_P_SERVER_NAL_PATH], "N;1");
+	ck_assert_int_eq(c->r[0].status, 2);
+	ck_log_has("t.csv: line 1: fields separated by ';' (Export-Csv "
+	    "-UseCulture): read as such");
+	log_reset();
+	coll_clear(c);
+	ck_assert_int_eq(csv_text("PackageID;ServerNALPath;SiteCode\r\n"
+	    "P1;N;S\r\n", c, NULL), 0);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_str_eq(c->r[0].s[DP_P_SITE_CODE], "S");
+
+	/* Excel's "sep=" first line, then a #TYPE line. */
+	log_reset();
+	coll_clear(c);
+	ck_assert_int_eq(csv_text("sep=;\r\n#TYPE x\r\nPackageID;"
+	    "ServerNALPath;SiteCode\r\nP1;N;S\r\n", c, NULL), 0);
+	ck_assert_uint_eq(c->n, 1);
+	ck_log_has("t.csv: line 1: Excel's \"sep=;\" line skipped");
+	ck_log_has("t.csv: line 2: \"#TYPE\" line skipped");
+	log_reset();
+	coll_clear(c);
+	ck_assert_int_eq(csv_text("sep=,\nPackageID,ServerNALPath,SiteCode\n"
+	    "P1,N,S\n", c, NULL), 0);
+	ck_assert_uint_eq(c->n, 1);
+
+	/* A doubled BOM. */
+	log_reset();
+	coll_clear(c);
+	ck_assert_int_eq(csv_text("\xef\xbb\xbf\xef\xbb\xbfPackageID,"
+	    "ServerNALPath,SiteCode\r\nP1,N,S\r\n", c, NULL), 0);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_str_eq(c->r[0].s[DP_P_PACKAGE_ID], "P1");
+	ck_log_has("t.csv: more than one byte order mark at the start "
+	    "(converted twice?): skipped");
+	coll_clear(c);
 
 	log_reset();
 	ck_assert_int_eq(csv_text("PackageID,ServerNALPath,"
@@ -1340,7 +1388,45 @@ static const struct {
 	    "bad-truncated.json: line 79, column 18: premature end of input" },
 	{ "ok-new-server.json", "no-such-file.json", "no-such-file.json: No "
 	    "such file or directory" },
+	{ "ok-new-server.json", "bad-empty.json", "bad-empty.json: the file "
+	    "is empty (0 bytes, no JSON or CSV in it): not an export; nothing "
+	    "imported" },
 };
+
+/* A run without a single record ("[]", a CSV header alone) succeeds but
+ * does not move the import time (issue 18, item 5). */
+START_TEST(test_store_no_records_keeps_import_time)
+{
+	static const char *const texts[] = { "[]\n",
+	    "\"PackageID\",\"ServerNALPath\",\"SiteCode\"\r\n" };
+	static const char *const names[] = { "none.json", "none.csv" };
+	struct dp_import_counts	 cnt;
+	struct dp_scalars	 a, b;
+	char			 path[512];
+	const char		*files[1] = { path };
+	FILE			*fp;
+
+	ck_assert_int_eq(import(false, &cnt, NULL, "sample-ps7.json", NULL),
+	    0);
+	ck_assert_int_eq(dp_store_scalars(st, &a), 0);
+	ck_assert_int_gt(a.last_import_ms, 0);
+	usleep(20000);
+	snprintf(path, sizeof(path), "%s/%s", fixture_dir, names[_i]);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs(texts[_i], fp);
+	fclose(fp);
+	ck_assert_int_eq(dp_import_files(st, files, 1, false, &cnt, NULL), 0);
+	ck_assert_uint_eq(cnt.records, 0);
+	ck_assert_int_eq(dp_store_scalars(st, &b), 0);
+	ck_assert_int_eq(b.last_import_ms, a.last_import_ms);
+	ck_assert_uint_eq(b.rows, a.rows);
+	/* A run with records does move it. */
+	ck_assert_int_eq(import(false, &cnt, NULL, "sample-ps7.json", NULL),
+	    0);
+	ck_assert_int_eq(dp_store_scalars(st, &b), 0);
+	ck_assert_int_gt(b.last_import_ms, a.last_import_ms);
+}
+END_TEST
 
 START_TEST(test_store_refused_unchanged)
 {
@@ -1349,6 +1435,8 @@ START_TEST(test_store_refused_unchanged)
 	struct dp_row		 ra, rb;
 	unsigned long		 w = 0;
 
+	/* Compared byte for byte below: no stack garbage in the padding. */
+	memset(&a, 0, sizeof(a));
 	log_reset();
 	ck_assert_int_eq(import(false, &cnt, NULL, "sample-ps7.json", NULL),
 	    0);
@@ -1368,6 +1456,7 @@ START_TEST(test_store_refused_unchanged)
 		struct dp_row		 r2;
 		uint32_t		 idx;
 
+		memset(&a2, 0, sizeof(a2));
 		ck_assert_int_eq(dp_store_scalars(st, &a2), 0);
 		ck_assert_mem_eq(&a, &a2, sizeof(a));
 		row_of("PS100012", NAL_DP01, "PS1", &r2);
@@ -1469,6 +1558,7 @@ import_suite(void)
 	tcase_add_test(tc, test_store_import);
 	tcase_add_test(tc, test_store_null_keeps);
 	tcase_add_test(tc, test_store_snapshot);
+	tcase_add_loop_test(tc, test_store_no_records_keeps_import_time, 0, 2);
 	tcase_add_loop_test(tc, test_store_refused_unchanged, 0,
 	    sizeof(store_refusals) / sizeof(store_refusals[0]));
 	suite_add_tcase(s, tc);
