@@ -57,6 +57,7 @@ static struct {
 	unsigned	 losses;
 	netsnmp_session	*session;	/* AgentX, while connected */
 	struct dp_agent	*agent;
+	long		 refused;	/* the master's error, registering */
 } cfg;
 
 static void
@@ -232,7 +233,7 @@ on_master(int major, int minor, void *server_arg, void *client_arg)
 		cfg.session = server_arg;
 	else if (minor == SNMPD_CALLBACK_INDEX_STOP)
 		cfg.session = NULL;
-	dp_notify_session(cfg.svc->notifier, cfg.session);
+	dp_service_session(cfg.svc, cfg.session);
 	if (minor == SNMPD_CALLBACK_INDEX_START) {
 		if (cfg.losses > 0)
 			dp_notice("AgentX master is back: serving "
@@ -251,6 +252,49 @@ on_master(int major, int minor, void *server_arg, void *client_arg)
 			    NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL));
 	}
 	return 0;
+}
+
+/*
+ * The library says that the master refused a registration only in its
+ * log ("registering pdu failed: 263!", agentx/client.c) and goes on with
+ * the MIB unserved: a second dpagentd on one master would run for
+ * nothing, and send every notification a second time.  Watch the log
+ * for it; serve() then stops.
+ */
+static int
+on_log(int major, int minor, void *server_arg, void *client_arg)
+{
+	static const char refused[] = "registering pdu failed: ";
+	const struct snmp_log_message *m = server_arg;
+
+	(void)major;
+	(void)minor;
+	(void)client_arg;
+	if (m != NULL && m->msg != NULL &&
+	    strncmp(m->msg, refused, sizeof(refused) - 1) == 0) {
+		cfg.refused = strtol(m->msg + sizeof(refused) - 1, NULL, 10);
+		if (cfg.refused == 0)
+			cfg.refused = -1;
+	}
+	return 0;
+}
+
+/* RFC 2741, 6.2.16: the errors of a Register-PDU's Response. */
+static const char *
+agentx_error_name(long err)
+{
+	switch (err) {
+	case 262:
+		return "unsupportedContext";
+	case 263:
+		return "duplicateRegistration";
+	case 267:
+		return "requestDenied";
+	case 268:
+		return "processingError";
+	default:
+		return "an error";
+	}
 }
 
 /*
@@ -365,6 +409,8 @@ parse_options(int argc, char **argv, struct options *o)
 static int
 start_library(const struct options *o)
 {
+	netsnmp_log_handler *logh;
+
 	if (!o->logging_set) {
 		snmp_enable_stderrlog();
 		if (!o->foreground)
@@ -387,6 +433,14 @@ start_library(const struct options *o)
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
 	    NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+	    on_log, NULL);
+	if ((logh = netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK,
+	    LOG_DEBUG)) != NULL)
+		logh->enabled = 1;
+	else
+		dp_warn("cannot watch the log: a refused AgentX registration "
+		    "would go on unnoticed");
 	if (init_agent(APP_NAME) != 0) {
 		dp_err("cannot initialise the agent library");
 		return -1;
@@ -454,9 +508,9 @@ set_up(const struct options *o)
 		if (write_pidfile(f, pid.path) != 0)
 			return -1;
 	}
+	/* With the session (on_master) if connected by now. */
 	if (dp_service_serve(cfg.svc, cfg.agent) != 0)
 		return -1;
-	dp_notify_session(cfg.svc->notifier, cfg.session);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -468,18 +522,30 @@ set_up(const struct options *o)
 	return 0;
 }
 
-static void
+/* EXIT_SUCCESS on a signal, EXIT_FAILURE when the master refused us. */
+static int
 serve(void)
 {
-	dp_info("dpagentd %s serving %s", DP_VERSION,
-	    dp_service_database(cfg.svc));
-	while (!stopping)
+	if (cfg.refused == 0)
+		dp_info("dpagentd %s serving %s", DP_VERSION,
+		    dp_service_database(cfg.svc));
+	while (!stopping && cfg.refused == 0)
 		agent_check_and_process(1);
+	if (cfg.refused != 0) {
+		dp_err("the AgentX master refused to register "
+		    "DISTRIBUTION-POINT-MIB (AgentX error %ld, %s): another "
+		    "dpagentd, or dpagent.so in snmpd, already serves it "
+		    "there; stopping", cfg.refused,
+		    agentx_error_name(cfg.refused));
+		agent_check_and_process(0);
+		return EXIT_FAILURE;
+	}
 	dp_info("stopping on a signal");
 	/* Take in what is pending first (notably a master that went away at
 	 * the same moment), so that the shutdown does not talk to a closed
 	 * session. */
 	agent_check_and_process(0);
+	return EXIT_SUCCESS;
 }
 
 static void
@@ -524,10 +590,8 @@ main(int argc, char **argv)
 	if (start_library(&o) != 0)
 		return EXIT_FAILURE;
 	ex = EXIT_FAILURE;
-	if (set_up(&o) == 0) {
-		serve();
-		ex = EXIT_SUCCESS;
-	}
+	if (set_up(&o) == 0)
+		ex = serve();
 	tear_down(ex);
 	return ex;
 }

@@ -636,19 +636,96 @@ cmd_prune(const char *db, int argc, char **argv)
 	return rc != 0 ? EX_FAIL : EX_OK;
 }
 
+/* Each command's own options; a trailing '=' takes the next argument. */
+static const char *const import_opts[] = { "--snapshot", NULL };
+static const char *const pending_opts[] = { "--json", NULL };
+static const char *const prune_opts[] = { "--days=", NULL };
+static const char *const no_opts[] = { NULL };
+
 static const struct {
-	const char	*name;
-	int		(*run)(const char *, int, char **);
+	const char		*name;
+	int			(*run)(const char *, int, char **);
+	const char *const	*opts;
 } commands[] = {
-	{ "init", cmd_init },
-	{ "import", cmd_import },
-	{ "list", cmd_list },
-	{ "show", cmd_show },
-	{ "pending", cmd_pending },
-	{ "ack", cmd_ack },
-	{ "backup", cmd_backup },
-	{ "prune", cmd_prune },
+	{ "init", cmd_init, no_opts },
+	{ "import", cmd_import, import_opts },
+	{ "list", cmd_list, no_opts },
+	{ "show", cmd_show, no_opts },
+	{ "pending", cmd_pending, pending_opts },
+	{ "ack", cmd_ack, no_opts },
+	{ "backup", cmd_backup, no_opts },
+	{ "prune", cmd_prune, prune_opts },
 };
+
+/* The known option opt (its value, if it takes one, at argv[i + 1]): 1
+ * when it takes a value, 0 when not, -1 when unknown. */
+static int
+known_option(const char *const *known, const char *opt)
+{
+	for (; *known != NULL; known++) {
+		size_t n = strlen(*known);
+
+		if ((*known)[n - 1] == '=' &&
+		    strncmp(*known, opt, n - 1) == 0 && opt[n - 1] == '\0')
+			return 1;
+		if (strcmp(*known, opt) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * A command's arguments checked in one place: an unknown option is a
+ * usage error; known ones move before the operands, which keep their
+ * order, so that every command reads "OPTIONS OPERANDS"; "--" ends the
+ * options (an operand may then start with '-').  The new argc, or -1.
+ */
+static int
+order_arguments(const char *cmd, const char *const *known, int argc,
+    char **argv)
+{
+	char	**out;
+	int	 n = 0, i, pass, v;
+	bool	 ended;
+
+	if ((out = calloc((size_t)argc + 1, sizeof(*out))) == NULL)
+		return -1;
+	for (pass = 0; pass < 2; pass++) {
+		ended = false;
+		for (i = 0; i < argc; i++) {
+			const char *a = argv[i];
+
+			if (!ended && strcmp(a, "--") == 0) {
+				ended = true;
+				continue;
+			}
+			if (ended || a[0] != '-' || a[1] == '\0') {
+				if (pass == 1)
+					out[n++] = argv[i];
+				continue;
+			}
+			if ((v = known_option(known, a)) < 0) {
+				dp_err("%s: %s: unknown option", cmd, a);
+				goto fail;
+			}
+			if (v == 1 && i + 1 >= argc) {
+				dp_err("%s: %s needs a value", cmd, a);
+				goto fail;
+			}
+			if (pass == 0)
+				out[n++] = argv[i];
+			if (pass == 0 && v == 1)
+				out[n++] = argv[i + 1];
+			i += v;
+		}
+	}
+	memcpy(argv, out, (size_t)n * sizeof(*argv));
+	free(out);
+	return n;
+fail:
+	free(out);
+	return -1;
+}
 
 int
 main(int argc, char **argv)
@@ -695,9 +772,17 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0)
-			return commands[i].run(db, argc - optind - 1,
-			    argv + optind + 1);
+		int n;
+
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		n = order_arguments(commands[i].name, commands[i].opts,
+		    argc - optind - 1, argv + optind + 1);
+		if (n < 0) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		return commands[i].run(db, n, argv + optind + 1);
 	}
 	dp_err("%s: unknown command", argv[optind]);
 	usage(stderr);

@@ -791,6 +791,17 @@ dp_notify_stop(struct dp_notifier *n)
 }
 
 void
+dp_notify_release(struct dp_notifier *n)
+{
+	if (n == NULL)
+		return;
+	dp_notify_stop(n);
+	dp_events_close(n->ev);
+	n->ev = NULL;
+	n->st = NULL;
+}
+
+void
 dp_notify_free(struct dp_notifier *n)
 {
 	if (n == NULL)

@@ -79,6 +79,11 @@ void	dp_notify_in_master(struct dp_notifier *n);
  * acknowledged, stops the alarms. */
 void	dp_notify_stop(struct dp_notifier *n);
 
+/* Stops the notifier and lets go of the store (which may then be
+ * closed), keeping the notifier itself for a Notify still outstanding on
+ * a live session: its answer is ignored.  dp_notify_free() follows. */
+void	dp_notify_release(struct dp_notifier *n);
+
 /* After snmp_shutdown() (closing the session calls back an outstanding
  * Notify) and before dp_store_close(). */
 void	dp_notify_free(struct dp_notifier *n);

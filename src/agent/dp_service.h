@@ -30,6 +30,10 @@ enum dp_service_mode {
 	DP_SERVICE_IN_MASTER	/* dpagent.so in snmpd */
 };
 
+/* How often, while serving, the path is checked to still name the file
+ * open (dp_store_file_check()). */
+#define DP_SERVICE_WATCH_MS	500
+
 struct dp_service {
 	const struct dp_service_kind *kind;	/* of the mode */
 	char		*db;		/* NULL: DP_DEFAULT_DB */
@@ -37,6 +41,15 @@ struct dp_service {
 	struct dp_notify_conf notify;
 	struct dp_store	*store;		/* while serving */
 	struct dp_notifier *notifier;	/* while serving, if it started */
+	struct dp_agent	*agent;		/* while serving */
+	netsnmp_session	*session;	/* a subagent's, while connected */
+	unsigned	 watch_alarm;	/* while serving */
+	enum dp_store_file file_seen;	/* what the watch said last */
+	char		 reopen_err[600];	/* the last reopen's failure */
+	/* The notifier of a database closed by a reopen (released), kept
+	 * until the next reopen or the stop: a Notify may still be
+	 * answered to it. */
+	struct dp_notifier *old_notifier;
 };
 
 /* Sets the defaults and registers the mode's tokens. */
@@ -69,6 +82,20 @@ void	dp_service_close(struct dp_service *svc);
  * the handler serves anyway.
  */
 int	dp_service_serve(struct dp_service *svc, struct dp_agent *ag);
+/* A subagent's AgentX session (NULL when it is gone), for the notifier,
+ * also the one of a reopened database. */
+void	dp_service_session(struct dp_service *svc, netsnmp_session *ss);
+
+/*
+ * While serving, every DP_SERVICE_WATCH_MS: when the path no longer names
+ * the file open (deleted, or another file moved or copied to it), says so
+ * once, and SETs are refused (dp_set); once a database is at the path
+ * again, opens it and serves it instead (the handler's read-ahead dropped,
+ * the notifier restarted on it), unless a SET is unfinished.  The alarm
+ * calls this; tests call it directly.
+ */
+void	dp_service_watch(struct dp_service *svc);
+
 /* Takes the store from the handler (ag may be NULL), frees the notifier
  * (recording what was delivered) and closes the store. */
 void	dp_service_stop(struct dp_service *svc, struct dp_agent *ag);

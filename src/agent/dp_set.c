@@ -276,6 +276,8 @@ reserve2(struct dp_setter *set, struct dp_store *st,
 {
 	struct dp_row *row = NULL;
 	struct txn *t;
+	enum dp_store_file f;
+	char buf[96];
 	size_t n = 0;
 	int64_t now = dp_now_ms();
 	netsnmp_request_info *r;
@@ -290,6 +292,16 @@ reserve2(struct dp_setter *set, struct dp_store *st,
 		goto fail;
 	}
 	request_origin(reqinfo, t);
+	/* A write into a file the path no longer names is lost: refuse it
+	 * before anything is written (dp_service reopens the new file). */
+	if (st != NULL && (f = dp_store_file_check(st)) != DP_STORE_FILE_SAME) {
+		dp_err("SET refused: %s: the database file %s since it was "
+		    "opened", dp_store_path(st), dp_store_file_text(st, f, buf,
+		    sizeof(buf)));
+		netsnmp_set_request_error(reqinfo, requests,
+		    SNMP_ERR_RESOURCEUNAVAILABLE);
+		goto fail;
+	}
 	for (r = requests; r != NULL; r = r->next) {
 		const netsnmp_variable_list *vb = r->requestvb;
 		struct item *it;

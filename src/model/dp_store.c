@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +337,11 @@ struct dp_store {
 	bool		 writes_pending;	/* when the import began */
 	uint64_t	 rows_before;
 	struct dp_import_counts counts;
+	char		*path;
+	dev_t		 dev;		/* of the file opened */
+	ino_t		 ino;
+	dev_t		 now_dev;	/* at the path, when replaced */
+	ino_t		 now_ino;
 	char		 err[512];
 };
 
@@ -594,6 +600,39 @@ probe_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A database created where the file is missing but its -wal or -shm is
+ * left: the sign of a daemon that still has the deleted file open (it
+ * keeps them while it runs).  SQLite would take the old WAL's pages into
+ * the new file, and the daemon would go on writing into both.
+ */
+static int
+orphan_journal(const char *path, char *err, size_t errlen)
+{
+	static const char *const ext[] = { "-wal", "-shm" };
+	char names[2][PATH_MAX + 8];
+	struct stat sb;
+	int n = 0;
+
+	if (lstat(path, &sb) == 0 || errno != ENOENT)
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(names[n], sizeof(names[n]), "%s%s", path, ext[i]);
+		if (lstat(names[n], &sb) == 0)
+			n++;
+	}
+	if (n == 0)
+		return 0;
+	snprintf(err, errlen, "%s: the database file is missing but %s%s%s "
+	    "%s: a dpagentd or snmpd (dpagent.so) probably still has the "
+	    "deleted database open, and SQLite would take %s into the new "
+	    "one; stop dpagentd and snmpd first (then remove %s if %s)",
+	    path, names[0], n > 1 ? " and " : "", n > 1 ? names[1] : "",
+	    n > 1 ? "exist" : "exists", n > 1 ? "them" : "it",
+	    n > 1 ? "them" : "it", n > 1 ? "they remain" : "it remains");
+	return -1;
+}
+
 /* The open-time reason for a file SQLite cannot read as a database. */
 static void
 damaged_fail(struct dp_store *st)
@@ -620,6 +659,7 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
     size_t errlen)
 {
 	struct dp_store *st;
+	struct stat sb;
 	int oflags, version = 0;
 
 	static bool configured;
@@ -651,7 +691,13 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 	 * (0660 under dpctl's umask 007) so that the group can write.
 	 */
 	if ((flags & DP_STORE_CREATE) && !(flags & DP_STORE_READONLY)) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		int fd;
+
+		if (orphan_journal(path, err, errlen) != 0) {
+			free(st);
+			return NULL;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0666);
 
 		if (fd >= 0)
@@ -683,6 +729,14 @@ dp_store_open(const char *path, int flags, int busy_ms, char *err,
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, busy_ms);
 	st->busy_ms = busy_ms;
+	/* SQLite opened the file just now: the path's identity is its. */
+	if ((st->path = strdup(path)) == NULL || stat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, st->path == NULL ?
+		    "out of memory" : strerror(errno));
+		goto fail;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
 	if (read_user_version(st, &version) != 0) {
 		damaged_fail(st);
 		goto fail_st;
@@ -721,6 +775,7 @@ fail_st:
 	snprintf(err, errlen, "%s: %s", path, st->err);
 fail:
 	sqlite3_close(st->db);
+	free(st->path);
 	free(st);
 	return NULL;
 }
@@ -741,7 +796,63 @@ dp_store_close(struct dp_store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->path);
 	free(st);
+}
+
+const char *
+dp_store_path(const struct dp_store *st)
+{
+	return st->path;
+}
+
+enum dp_store_file
+dp_store_file_check(struct dp_store *st)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) != 0)
+		return errno == ENOENT || errno == ENOTDIR ?
+		    DP_STORE_FILE_GONE : DP_STORE_FILE_SAME;
+	if (sb.st_dev == st->dev && sb.st_ino == st->ino)
+		return DP_STORE_FILE_SAME;
+	st->now_dev = sb.st_dev;
+	st->now_ino = sb.st_ino;
+	return DP_STORE_FILE_REPLACED;
+}
+
+const char *
+dp_store_file_text(struct dp_store *st, enum dp_store_file f, char *buf,
+    size_t size)
+{
+	switch (f) {
+	case DP_STORE_FILE_SAME:
+		snprintf(buf, size, "is the one open");
+		break;
+	case DP_STORE_FILE_GONE:
+		snprintf(buf, size, "was deleted");
+		break;
+	case DP_STORE_FILE_REPLACED:
+		snprintf(buf, size, "was replaced by another file (inode "
+		    "%ju, now %ju)", (uintmax_t)st->ino,
+		    (uintmax_t)st->now_ino);
+		break;
+	}
+	return buf;
+}
+
+/* -1 with the message when the path no longer names the file open. */
+static int
+file_fail(struct dp_store *st, const char *what)
+{
+	enum dp_store_file f = dp_store_file_check(st);
+	char buf[96];
+
+	if (f == DP_STORE_FILE_SAME)
+		return 0;
+	return dp_store_fail(st, "%s: %s: the database file %s since it was "
+	    "opened", what, st->path, dp_store_file_text(st, f, buf,
+	    sizeof(buf)));
 }
 
 /* ---- reads -------------------------------------------------------------- */
@@ -1337,17 +1448,26 @@ dp_store_write_begin(struct dp_store *st)
 		return -1;
 	rc = sqlite3_step(s);
 	dp_store_stmt_done(s);
-	if (rc == SQLITE_DONE)
-		return 0;
+	if (rc == SQLITE_DONE) {
+		/* With the write lock: nobody commits to the file meanwhile. */
+		if (file_fail(st, "starting a write") == 0)
+			return 0;
+		rollback(st);
+		return -1;
+	}
 	store_sqlfail(st, "starting a write");
 	return (rc & 0xff) == SQLITE_BUSY ? DP_STORE_BUSY : -1;
 }
 
+/* A file deleted or replaced between the two checks has the write, but
+ * the path does not: it is not durable where anybody will look. */
 int
 dp_store_write_end(struct dp_store *st, bool commit)
 {
 	if (commit) {
-		if (run_simple(st, S_COMMIT, "committing a write") == 0)
+		if (file_fail(st, "committing a write") == 0 &&
+		    run_simple(st, S_COMMIT, "committing a write") == 0 &&
+		    file_fail(st, "committing a write") == 0)
 			return 0;
 	}
 	rollback(st);

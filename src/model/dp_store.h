@@ -42,6 +42,26 @@ bool	dp_store_readonly(struct dp_store *st);
 const char *dp_store_errmsg(const struct dp_store *st);
 int	dp_store_schema_version(struct dp_store *st);
 
+/*
+ * Whether the path still names the file that was opened: a database
+ * deleted (rm) or replaced (cp over it, mv onto it) under a running
+ * daemon leaves it reading and writing a file nobody else sees, and
+ * every write it answers is lost.  Compared by device and inode, one
+ * stat() of the path.  A stat() that fails otherwise than "no such file"
+ * (a directory made unreachable) tells nothing: DP_STORE_FILE_SAME.
+ */
+enum dp_store_file {
+	DP_STORE_FILE_SAME,
+	DP_STORE_FILE_GONE,	/* no file at the path */
+	DP_STORE_FILE_REPLACED	/* another file at the path */
+};
+enum dp_store_file dp_store_file_check(struct dp_store *st);
+/* What dp_store_file_check() found, as "was deleted" or "was replaced by
+ * another file (inode A, now B)", for "<path>: the database file ...". */
+const char *dp_store_file_text(struct dp_store *st, enum dp_store_file f,
+	    char *buf, size_t size);
+const char *dp_store_path(const struct dp_store *st);
+
 /* ---- one row of dpTable ------------------------------------------------ */
 
 /*

@@ -61,6 +61,30 @@ class Dpctl(unittest.TestCase):
         self.assertIn("frobnicate: unknown command", r.stderr)
         self.assertEqual(self.run_dpctl("--db", self.db, "import").returncode,
                          2)
+        # Issue 18, item 8: an unknown option of a command is a usage
+        # error (exit 2, the usage line), never a file name; "--" ends
+        # the options; known ones may follow the operands.
+        dpctl(self.db, "init")
+        for args, msg in ((("import", "--bogus", "x.json"),
+                           "import: --bogus: unknown option"),
+                          (("list", "--bogus"), "list: --bogus: unknown "
+                           "option"),
+                          (("backup", "-x"), "backup: -x: unknown option"),
+                          (("prune", "--days"), "prune: --days needs a "
+                           "value")):
+            r = self.run_dpctl("--db", self.db, *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn("error: " + msg + "\nusage: dpctl", r.stderr)
+        r = self.run_dpctl("--db", self.db, "import",
+                           os.path.join(DATA, "sample-ps7.json"),
+                           "--snapshot")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("24 records: 24 inserted", r.stderr)
+        r = subprocess.run([tool("dpctl"), "--db", self.db, "backup", "--",
+                            "-copy.db"], capture_output=True, text=True,
+                           cwd=self.tmp, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "-copy.db")))
 
     def test_missing_database(self):
         r = dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"),

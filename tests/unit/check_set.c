@@ -323,6 +323,37 @@ START_TEST(test_commit_and_outbox)
 }
 END_TEST
 
+/* The path no longer names the file open (issue 18): TestSet refuses
+ * with resourceUnavailable; a file gone after it fails the ACTION with
+ * commitFailed; neither writes anything. */
+START_TEST(test_file_gone)
+{
+	char moved[160];
+	struct pdu_run run;
+
+	snprintf(moved, sizeof(moved), "%s/moved.db", fixture_dir);
+	ck_assert_int_eq(rename(fixture_db_path, moved), 0);
+	run_init(&run, 21);
+	add_isv(&run, 1, 1, "lost");
+	expect_reserve_error(&run, SNMP_ERR_RESOURCEUNAVAILABLE);
+	ck_assert_int_eq(dp_agent_unfinished_sets(ag), 0);
+	ck_assert_int_eq(rename(moved, fixture_db_path), 0);
+
+	run_init(&run, 22);
+	add_isv(&run, 1, 1, "lost");
+	ck_assert_int_eq(test_set(&run), 0);
+	ck_assert_int_eq(rename(fixture_db_path, moved), 0);
+	ck_assert_int_eq(phase(&run, MODE_SET_ACTION), SNMP_ERR_COMMITFAILED);
+	phase(&run, MODE_SET_UNDO);
+	phase(&run, MODE_SET_FREE);
+	run_free(&run);
+	ck_assert_int_eq(rename(moved, fixture_db_path), 0);
+	ck_assert_str_eq(isv_of(1, 1), "before");
+	ck_assert_uint_eq(pending(), 0);
+	ck_assert_int_eq(dp_agent_unfinished_sets(ag), 0);
+}
+END_TEST
+
 START_TEST(test_atomic)
 {
 	struct pdu_run run;
@@ -448,6 +479,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_commit_and_outbox);
+	tcase_add_test(tc, test_file_gone);
 	tcase_add_test(tc, test_atomic);
 	tcase_add_test(tc, test_undo);
 	tcase_add_test(tc, test_busy_and_orphans);

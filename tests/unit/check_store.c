@@ -547,6 +547,96 @@ START_TEST(test_import_semantics)
 }
 END_TEST
 
+/*
+ * The path no longer naming the file open (issue 18): a write is refused
+ * at its start, and at its commit, and leaves no transaction behind.
+ */
+START_TEST(test_file_replaced)
+{
+	char moved[160], want[512], buf[96];
+	int64_t outbox_id = 0;
+	struct stat sb;
+	FILE *f;
+
+	ck_assert_int_eq(dp_store_file_check(st), DP_STORE_FILE_SAME);
+	ck_assert_str_eq(dp_store_path(st), fixture_db_path);
+	snprintf(moved, sizeof(moved), "%s/moved.db", fixture_dir);
+	ck_assert_int_eq(rename(fixture_db_path, moved), 0);
+	ck_assert_int_eq(dp_store_file_check(st), DP_STORE_FILE_GONE);
+	ck_assert_int_eq(dp_store_write_begin(st), -1);
+	snprintf(want, sizeof(want), "starting a write: %s: the database "
+	    "file was deleted since it was opened", fixture_db_path);
+	ck_assert_str_eq(dp_store_errmsg(st), want);
+
+	/* Another file at the path. */
+	f = fopen(fixture_db_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(stat(fixture_db_path, &sb), 0);
+	ck_assert_int_eq(dp_store_file_check(st), DP_STORE_FILE_REPLACED);
+	ck_assert_int_eq(stat(moved, &sb), 0);
+	snprintf(want, sizeof(want), "was replaced by another file (inode "
+	    "%ju, now ", (uintmax_t)sb.st_ino);
+	ck_assert_int_eq(strncmp(dp_store_file_text(st,
+	    DP_STORE_FILE_REPLACED, buf, sizeof(buf)), want, strlen(want)), 0);
+	ck_assert_int_eq(dp_store_write_begin(st), -1);
+
+	/* Back: writes again, and the failed ones left no transaction. */
+	ck_assert_int_eq(rename(moved, fixture_db_path), 0);
+	ck_assert_int_eq(dp_store_file_check(st), DP_STORE_FILE_SAME);
+	ck_assert_int_eq(dp_store_write_begin(st), 0);
+	ck_assert_int_eq(dp_store_set_isv_string(st, 1, 1, "x", -1, "",
+	    &outbox_id) >= 0, 1);
+
+	/* Gone between the start and the commit: rolled back, refused. */
+	ck_assert_int_eq(rename(fixture_db_path, moved), 0);
+	ck_assert_int_eq(dp_store_write_end(st, true), -1);
+	snprintf(want, sizeof(want), "committing a write: %s: the database "
+	    "file was deleted since it was opened", fixture_db_path);
+	ck_assert_str_eq(dp_store_errmsg(st), want);
+	ck_assert_int_eq(rename(moved, fixture_db_path), 0);
+	ck_assert_int_eq(dp_store_write_begin(st), 0);
+	ck_assert_int_eq(dp_store_write_end(st, true), 0);
+}
+END_TEST
+
+/* dpctl init where a daemon still holds the deleted file (issue 18). */
+START_TEST(test_init_beside_old_wal)
+{
+	char err[1024], want[1024], path[96], wal[112], shm[112];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/gone.db", fixture_dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	f = fopen(shm, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_ptr_null(dp_store_open(path, DP_STORE_CREATE, 100, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: the database file is missing but "
+	    "%s exists: a dpagentd or snmpd (dpagent.so) probably still has "
+	    "the deleted database open, and SQLite would take it into the new "
+	    "one; stop dpagentd and snmpd first (then remove it if it "
+	    "remains)", path, shm);
+	ck_assert_str_eq(err, want);
+	f = fopen(wal, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_ptr_null(dp_store_open(path, DP_STORE_CREATE, 100, err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "%s: the database file is missing but "
+	    "%s and %s exist: a dpagentd or snmpd (dpagent.so) probably still "
+	    "has the deleted database open, and SQLite would take them into "
+	    "the new one; stop dpagentd and snmpd first (then remove them if "
+	    "they remain)", path, wal, shm);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(access(path, F_OK), -1);	/* not created */
+	unlink(wal);
+	unlink(shm);
+}
+END_TEST
+
 START_TEST(test_data_version)
 {
 	int64_t v1, v2, v3;
@@ -657,6 +747,8 @@ store_suite(void)
 	tcase_add_test(tc, test_events_any_writer);
 	tcase_add_test(tc, test_counts_recount);
 	tcase_add_test(tc, test_import_semantics);
+	tcase_add_test(tc, test_file_replaced);
+	tcase_add_test(tc, test_init_beside_old_wal);
 	tcase_add_test(tc, test_data_version);
 	tcase_add_test(tc, test_backup_restore);
 	tcase_add_test(tc, test_prune);
