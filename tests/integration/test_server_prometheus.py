@@ -392,8 +392,11 @@ class Live(unittest.TestCase):
         cls.addClassCleanup(cls.prom.stop)
         started = time.time()
         cls.prom.start()
+        # Prometheus 2.42 waits ~5 s before its first scrapes; on a
+        # loaded CI machine (two suites at once) 20 s were seen not to
+        # be enough.  Polled: a quick start costs nothing.
         cls.wait_class(lambda: cls.evaluated_after(started),
-                       "a rule evaluation after the first scrapes", 20)
+                       "a rule evaluation after the first scrapes", 60)
 
     # -- the API --------------------------------------------------------
 
@@ -441,6 +444,17 @@ class Live(unittest.TestCase):
         return cls.api("targets")
 
     @classmethod
+    def target_states(cls):
+        """For failure messages: each target's health and last error."""
+        try:
+            return "\n--- targets\n" + "\n".join(
+                "%s %s %s %s" % (x["scrapeUrl"], x["health"],
+                                 x["lastScrape"], x["lastError"])
+                for x in cls.targets()["activeTargets"])
+        except (AssertionError, OSError, KeyError) as e:
+            return "\n--- targets: %s" % e
+
+    @classmethod
     def evaluated_after(cls, t):
         """Both targets scraped successfully since the time t, and the
         rules evaluated after the later of the two scrapes."""
@@ -456,7 +470,7 @@ class Live(unittest.TestCase):
             parse_time(g["lastEvaluation"]) > max(scraped) for g in groups)
 
     @classmethod
-    def wait_class(cls, cond, what, timeout=20):
+    def wait_class(cls, cond, what, timeout=60):
         deadline = time.monotonic() + timeout
         while not cond():
             if time.monotonic() > deadline:
@@ -466,13 +480,14 @@ class Live(unittest.TestCase):
                                          timeout, what,
                                          log_tail(cls.prom.log),
                                          log_tail(cls.exporter.log),
-                                         cls.stack.logs()))
+                                         cls.stack.logs() +
+                                         cls.target_states()))
             time.sleep(POLL)
 
-    def wait(self, cond, what, timeout=20):
+    def wait(self, cond, what, timeout=60):
         self.wait_class(cond, what, timeout)
 
-    def wait_alerts(self, want, what, timeout=20):
+    def wait_alerts(self, want, what, timeout=60):
         """Polls /api/v1/alerts until the alerts FIRING are exactly want
         ({alertname: number}) and nothing else is active; returns them
         and the states each was seen in on the way."""
