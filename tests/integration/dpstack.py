@@ -45,6 +45,16 @@ import time
 ROOT = ".1.3.6.1.4.1.32473.77"
 OBJECTS = ROOT + ".1"
 SCALARS = OBJECTS + ".1"
+# The dpScalars counters and the column of the meta table each serves.
+SCALAR_COLUMNS = (("dpServerCount", "servers"),
+                  ("dpPackageCount", "packages"),
+                  ("dpRowCount", "rows"), ("dpRowsNone", "n_none"),
+                  ("dpRowsUpdated", "n_updated"),
+                  ("dpRowsAdded", "n_added"),
+                  ("dpRowsDeleted", "n_deleted"),
+                  ("dpRowsOther", "n_other"),
+                  ("dpChangeCounter", "change_counter"),
+                  ("dpPendingWrites", "pending_writes"))
 SERVER_ENTRY = OBJECTS + ".2.1"
 PACKAGE_ENTRY = OBJECTS + ".3.1"
 ROW_ENTRY = OBJECTS + ".4.1"

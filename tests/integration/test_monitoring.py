@@ -927,15 +927,7 @@ class Prometheus(unittest.TestCase):
             self.assertIn(key, got, "missing %s%s" % (name, labels))
             return got[key]
 
-        for name, col in (("dpServerCount", "servers"),
-                          ("dpPackageCount", "packages"),
-                          ("dpRowCount", "rows"), ("dpRowsNone", "n_none"),
-                          ("dpRowsUpdated", "n_updated"),
-                          ("dpRowsAdded", "n_added"),
-                          ("dpRowsDeleted", "n_deleted"),
-                          ("dpRowsOther", "n_other"),
-                          ("dpChangeCounter", "change_counter"),
-                          ("dpPendingWrites", "pending_writes")):
+        for name, col in dpstack.SCALAR_COLUMNS:
             self.assertEqual(v(name), m[col], name)
         self.assertEqual([v("dpRowCount"), v("dpRowsNone"),
                           v("dpRowsDeleted")], [24, 16, 1])

@@ -603,15 +603,7 @@ class Live(unittest.TestCase):
         m = self.meta()
         self.assertEqual([m["rows"], m["n_none"], m["n_updated"],
                           m["n_added"], m["n_deleted"]], [24, 16, 5, 3, 0])
-        for name, col in (("dpServerCount", "servers"),
-                          ("dpPackageCount", "packages"),
-                          ("dpRowCount", "rows"), ("dpRowsNone", "n_none"),
-                          ("dpRowsUpdated", "n_updated"),
-                          ("dpRowsAdded", "n_added"),
-                          ("dpRowsDeleted", "n_deleted"),
-                          ("dpRowsOther", "n_other"),
-                          ("dpChangeCounter", "change_counter"),
-                          ("dpPendingWrites", "pending_writes")):
+        for name, col in dpstack.SCALAR_COLUMNS:
             self.assertEqual(self.scalar(name), m[col], name)
         self.assertEqual(self.scalar("dpLastImport"),
                          m["last_import_ms"] // 1000)

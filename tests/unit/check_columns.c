@@ -16,6 +16,7 @@
 
 #include "convert/dp_props.h"
 #include "model/dp_columns.h"
+#include "fixture.h"
 
 #ifndef DP_MIB_DIR
 #error "DP_MIB_DIR must name the directory of DISTRIBUTION-POINT-MIB"
@@ -243,11 +244,5 @@ columns_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(columns_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(columns_suite());
 }

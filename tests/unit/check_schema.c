@@ -20,6 +20,7 @@
 
 #include "model/dp_schema.h"
 #include "model/dp_store.h"
+#include "fixture.h"
 
 #ifndef DP_TEST_DATA
 #error "DP_TEST_DATA must name tests/data"
@@ -306,11 +307,5 @@ schema_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(schema_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(schema_suite());
 }
