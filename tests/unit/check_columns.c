@@ -55,16 +55,14 @@ static const struct column columns[] = {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
-static char tmpdir[] = "/tmp/check_columns.XXXXXX";
-
 static void
 setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	fixture_dir_open("check_columns");
 	/* Hermetic: no snmp.conf, no MIBS or MIBDIRS from the caller, a
 	 * private persistent directory. */
-	setenv("SNMPCONFPATH", tmpdir, 1);
-	setenv("SNMP_PERSISTENT_DIR", tmpdir, 1);
+	setenv("SNMPCONFPATH", fixture_dir, 1);
+	setenv("SNMP_PERSISTENT_DIR", fixture_dir, 1);
 	unsetenv("MIBS");
 	unsetenv("MIBDIRS");
 }
@@ -72,10 +70,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_dir_close();
 }
 
 /* snmptranslate's output for args, NUL-terminated, in buf. */

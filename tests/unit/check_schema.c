@@ -26,27 +26,22 @@
 #error "DP_TEST_DATA must name tests/data"
 #endif
 
-static char tmpdir[] = "/tmp/check_schema.XXXXXX";
-
 static void
 setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	fixture_dir_open("check_schema");
 }
 
 static void
 teardown(void)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_dir_close();
 }
 
 static void
 db_path(char *buf, size_t size, const char *name)
 {
-	snprintf(buf, size, "%s/%s", tmpdir, name);
+	snprintf(buf, size, "%s/%s", fixture_dir, name);
 }
 
 /* Runs of whitespace become one space; none at either end. */
@@ -220,7 +215,7 @@ START_TEST(test_every_version)
 	for (int v = 1; v < DP_SCHEMA_VERSION; v++) {
 		char what[64];
 
-		snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, v);
+		snprintf(path, sizeof(path), "%s/v%d.db", fixture_dir, v);
 		create_at(path, v);
 		create_fresh(path);
 		m = master_of(path);

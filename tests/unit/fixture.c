@@ -14,14 +14,29 @@
 char fixture_dir[64];
 char fixture_db_path[128];
 
+void
+fixture_dir_open(const char *suite)
+{
+	snprintf(fixture_dir, sizeof(fixture_dir), "/tmp/%s.XXXXXX", suite);
+	ck_assert_ptr_nonnull(mkdtemp(fixture_dir));
+}
+
+void
+fixture_dir_close(void)
+{
+	char cmd[sizeof(fixture_dir) + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 struct dp_store *
 fixture_store_open(const char *suite, int busy_ms)
 {
 	struct dp_store *st;
 	char err[256];
 
-	snprintf(fixture_dir, sizeof(fixture_dir), "/tmp/%s.XXXXXX", suite);
-	ck_assert_ptr_nonnull(mkdtemp(fixture_dir));
+	fixture_dir_open(suite);
 	snprintf(fixture_db_path, sizeof(fixture_db_path), "%s/dp.db",
 	    fixture_dir);
 	st = dp_store_open(fixture_db_path, DP_STORE_CREATE, busy_ms, err,
@@ -33,11 +48,8 @@ fixture_store_open(const char *suite, int busy_ms)
 void
 fixture_store_close(struct dp_store *st)
 {
-	char cmd[sizeof(fixture_dir) + 16];
-
 	dp_store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture_dir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_dir_close();
 }
 
 sqlite3 *

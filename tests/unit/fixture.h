@@ -17,6 +17,10 @@ struct dp_store;
 extern char fixture_dir[64];
 extern char fixture_db_path[128];
 
+/* Creates /tmp/<suite>.XXXXXX as fixture_dir; removes it and all in it. */
+void		 fixture_dir_open(const char *suite);
+void		 fixture_dir_close(void);
+
 /*
  * Creates /tmp/<suite>.XXXXXX and a model dp.db in it with the given busy
  * timeout; fails the test if either cannot be made.
