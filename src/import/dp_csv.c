@@ -281,7 +281,10 @@ imp_csv_parse(struct imp_file *f)
 	 * PowerShell 5.1's default, whose default encoding is ASCII.
 	 */
 	/* Excel's "sep=;" first line names the delimiter. */
-	if (f->len >= 5 && memcmp(s, "sep=", 4) == 0 && s[4] != '"' &&
+	/* Only a visible delimiter: a quote, a space or a control
+	 * character (a newline!) would not be one. */
+	if (f->len >= 5 && memcmp(s, "sep=", 4) == 0 && s[4] > ' ' &&
+	    s[4] < 0x7f && s[4] != '"' &&
 	    (f->len == 5 || s[5] == '\r' || s[5] == '\n')) {
 		delim = s[4];
 		imp_file_warn(f, "line 1: Excel's \"sep=%c\" line skipped",

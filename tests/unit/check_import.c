@@ -1176,6 +1176,14 @@ START_TEST(test_csv_structure)
 	    "P1,N,S\n", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 1);
 
+	/* "sep=" with a newline for a delimiter is no sep line (found by
+	 * fuzz_json): the header that follows is read as usual. */
+	log_reset();
+	coll_clear(c);
+	ck_assert_int_eq(csv_text("sep=\n\nPackageID,ServerNALPath,SiteCode\n"
+	    "P1,N,S\n", c, NULL), -1);
+	ck_assert(strstr(logbuf, "sep=\n") == NULL);
+
 	/* A doubled BOM. */
 	log_reset();
 	coll_clear(c);
