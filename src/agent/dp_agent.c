@@ -26,7 +26,10 @@ static const oid dp_objects_oid[] = { DP_MIB_ROOT, DP_ARC_OBJECTS };
 #define COLS(first, last) \
 	((((uint64_t)1 << ((last) + 1)) - 1) & ~(((uint64_t)1 << (first)) - 1))
 
-enum part_id { P_SCALARS, P_SERVERS, P_PACKAGES, P_ROWS, P_COUNT };
+/* In OID order: a GETNEXT goes through them in this order. */
+enum part_id {
+	P_SCALARS, P_SERVERS, P_PACKAGES, P_ROWS, P_DIST, P_COUNT
+};
 
 struct part {
 	unsigned	 arc;		/* under dpObjects */
@@ -48,6 +51,9 @@ static const struct part parts[P_COUNT] = {
 	[P_ROWS] = { DP_PART_ROWS, 1, {
 	    DP_COL_BITS_ENABLED, DP_COL_LAST, DP_COL_READABLE, 2, 1,
 	    UINT32_MAX } },
+	[P_DIST] = { DP_PART_DIST, 1, {
+	    DP_DIST_COL_PACKAGE_ID, DP_DIST_COL_LAST, DP_DIST_COL_READABLE,
+	    2, 1, UINT32_MAX } },
 };
 
 /*
@@ -98,6 +104,16 @@ struct col_ahead {
 };
 
 /*
+ * dpDistTable rows read ahead, whole: its rows are a third of dpTable's
+ * and a walk of its nine columns reads each window nine times, which
+ * costs less than a window per column would keep.
+ */
+struct dist_ahead {
+	struct window		w;
+	struct dp_dist_row	rows[DP_AHEAD];
+};
+
+/*
  * What one lookup found.  Within one handler call the model cannot change
  * (we are its only user on this thread and we do not write), so the last
  * lookup is reused: a request for all columns of a row (snmptable, a
@@ -112,6 +128,7 @@ struct found {
 	int		rc;			/* 1 found, 0 none, -1 error */
 	int64_t		idx[DP_INDEX_MAX];	/* what was found */
 	const struct dp_row *row;		/* P_ROWS: u.row, read ahead */
+	const struct dp_dist_row *dist;		/* P_DIST: u.dist, or ahead */
 	const struct value_slot *slot;		/* ... or this column value */
 	const uint8_t	*values;		/* (of slot) */
 	union {
@@ -119,6 +136,7 @@ struct found {
 		struct dp_server	srv;
 		struct dp_package	pkg;
 		struct dp_row		row;	/* of a GET */
+		struct dp_dist_row	dist;	/* of a GET */
 	} u;
 };
 
@@ -129,6 +147,7 @@ struct dp_agent {
 	struct dp_setter		*set;
 	struct rows_ahead		 rows;
 	struct col_ahead		 cols[DP_COL_LAST + 1];	/* by column */
+	struct dist_ahead		*dist;	/* allocated on first use */
 	bool				 whole_rows;	/* this request's */
 	netsnmp_handler_registration	*reg;
 	struct found			 last;
@@ -278,9 +297,46 @@ value_after(struct dp_agent *ag, unsigned col,
 	return rc;
 }
 
+/* The first dpDistTable row strictly after key: 1 found, 0 none, -1 error
+ * (-2 out of memory). */
+static int
+dist_after(struct dp_agent *ag, const int64_t key[DP_INDEX_MAX],
+    const struct dp_dist_row **out)
+{
+	struct window *w;
+	int at = 0, rc;
+
+	if (ag->dist == NULL &&
+	    (ag->dist = calloc(1, sizeof(*ag->dist))) == NULL)
+		return -2;
+	w = &ag->dist->w;
+	if ((rc = window_find(ag, w, key, &at)) < 0) {
+		w->valid = false;
+		w->n = dp_store_dists_next(ag->st, key[0], key[1],
+		    ag->dist->rows, DP_AHEAD);
+		if (w->n < 0)
+			return -1;
+		for (int i = 0; i < w->n; i++) {
+			w->key[i][0] = ag->dist->rows[i].server_idx;
+			w->key[i][1] = ag->dist->rows[i].package_idx;
+		}
+		w->from[0] = key[0];
+		w->from[1] = key[1];
+		w->read_ms = ag->now_ms;
+		w->valid = true;
+		rc = w->n > 0;
+		at = 0;
+	}
+	if (rc == 1)
+		*out = &ag->dist->rows[at];
+	return rc;
+}
+
 static void
 drop_ahead(struct dp_agent *ag)
 {
+	if (ag->dist != NULL)
+		ag->dist->w.valid = false;
 	ag->rows.w.valid = false;
 	for (int i = 0; i <= DP_COL_LAST; i++)
 		ag->cols[i].w.valid = false;
@@ -338,6 +394,16 @@ fetch(struct dp_agent *ag, enum part_id part, bool exact, unsigned col,
 		f->idx[0] = f->row->server_idx;
 		f->idx[1] = f->row->package_idx;
 		break;
+	case P_DIST:
+		f->dist = &f->u.dist;
+		rc = exact ? dp_store_dist_get(ag->st, (uint32_t)key[0],
+		    (uint32_t)key[1], &f->u.dist) : dist_after(ag, key,
+		    &f->dist);
+		if (rc == 1) {
+			f->idx[0] = f->dist->server_idx;
+			f->idx[1] = f->dist->package_idx;
+		}
+		break;
 	case P_COUNT:
 		break;
 	}
@@ -378,6 +444,8 @@ encode(struct dp_agent *ag, enum part_id part, unsigned col,
 		v->ptr = f->values + f->slot->off;
 		v->len = f->slot->len;
 		return 0;
+	case P_DIST:
+		return dp_value_dist(f->dist, col, v);
 	case P_COUNT:
 		break;
 	}
@@ -640,5 +708,6 @@ dp_agent_free(struct dp_agent *ag)
 	dp_set_free(ag->set);
 	for (int i = 0; i <= DP_COL_LAST; i++)
 		free(ag->cols[i].values);
+	free(ag->dist);
 	free(ag);
 }

@@ -68,6 +68,17 @@ static const unsigned change_cols[] = {
 	DP_COL_STATUS_EVENT_SEQ,
 };
 
+/* The objects of dpDistStateChange, in its OBJECTS order. */
+static const unsigned dist_change_cols[] = {
+	DP_DIST_COL_STATE,
+	DP_DIST_COL_PREVIOUS_STATE,
+	DP_DIST_COL_PACKAGE_ID,
+	DP_DIST_COL_SERVER_NAL_PATH,
+	DP_DIST_COL_SITE_CODE,
+	DP_DIST_COL_STATE_CHANGE_TIME,
+	DP_DIST_COL_STATE_EVENT_SEQ,
+};
+
 enum inflight { IF_NONE, IF_CHANGE, IF_SUMMARY };
 
 /* Acknowledged events (previous range's upto, upto] to record delivered;
@@ -162,50 +173,61 @@ start_varbinds(unsigned notification)
 	return vars;
 }
 
+/*
+ * dpStatusChange and dpDistStateChange carry the same seven values in the
+ * same order (new, previous, the three keys, time, sequence number), as
+ * columns of their tables: the i-th object of either.
+ */
 netsnmp_variable_list *
 dp_notify_change_varbinds(const struct dp_event *e)
 {
 	const int64_t idx[DP_INDEX_MAX] = { e->server_idx, e->package_idx };
 	oid prefix[DP_PREFIX_MAX], name[DP_PREFIX_MAX + 1 + DP_INDEX_MAX];
-	size_t plen = dp_index_prefix(prefix, DP_ARC_OBJECTS, DP_PART_ROWS, 1);
+	bool dist = e->kind == DP_EVENT_DIST;
+	size_t plen = dp_index_prefix(prefix, DP_ARC_OBJECTS, dist ?
+	    DP_PART_DIST : DP_PART_ROWS, 1);
+	const unsigned *cols = dist ? dist_change_cols : change_cols;
 	netsnmp_variable_list *vars;
 	struct dp_value v;
 	size_t nlen;
 
-	if ((vars = start_varbinds(DP_NOTIFY_STATUS_CHANGE)) == NULL)
+	_Static_assert(sizeof(change_cols) == sizeof(dist_change_cols),
+	    "dpStatusChange and dpDistStateChange have the same objects");
+	if ((vars = start_varbinds(dist ? DP_NOTIFY_DIST_CHANGE :
+	    DP_NOTIFY_STATUS_CHANGE)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < sizeof(change_cols) / sizeof(change_cols[0]);
 	    i++) {
 		memset(&v, 0, sizeof(v));
 		/* From the event, not from the row: the row may have changed
 		 * again, or be gone. */
-		switch (change_cols[i]) {
-		case DP_COL_STATUS:
+		switch (i) {
+		case 0:
 			dp_value_int(&v, e->status);
 			break;
-		case DP_COL_PREVIOUS_STATUS:
+		case 1:
 			dp_value_int(&v, e->prev_status);
 			break;
-		case DP_COL_PACKAGE_ID:
+		case 2:
 			dp_value_string(&v, e->package_id,
 			    strlen(e->package_id));
 			break;
-		case DP_COL_SERVER_NAL_PATH:
+		case 3:
 			dp_value_string(&v, e->server_nal_path,
 			    strlen(e->server_nal_path));
 			break;
-		case DP_COL_SITE_CODE:
+		case 4:
 			dp_value_string(&v, e->site_code, strlen(e->site_code));
 			break;
-		case DP_COL_STATUS_CHANGE_TIME:
+		case 5:
 			dp_value_time_ms(&v, e->at_ms);
 			break;
-		default:	/* DP_COL_STATUS_EVENT_SEQ */
+		default:	/* the sequence number */
 			dp_value_unsigned(&v, (uint32_t)(e->seq & 0xffffffff));
 			break;
 		}
 		nlen = dp_index_oid(name, OID_LENGTH(name), prefix, plen,
-		    change_cols[i], idx, DP_INDEX_MAX);
+		    cols[i], idx, DP_INDEX_MAX);
 		if (add_value(&vars, name, nlen, &v) != 0) {
 			snmp_free_varbind(vars);
 			return NULL;
@@ -247,7 +269,18 @@ dp_notify_summary_varbinds(const struct dp_event_summary *sum)
 			dp_value_unsigned(&v,
 			    (uint32_t)(sum->last_seq & 0xffffffff));
 			break;
+		case DP_SUM_DIST_CHANGES:
+			dp_value_gauge(&v, gauge_of(sum->dist_count));
+			break;
+		case DP_SUM_DIST_REMOVED:
+			dp_value_gauge(&v, gauge_of(sum->dist_removed));
+			break;
 		default:
+			if (obj >= DP_SUM_DIST_TO_INSTALLED) {
+				dp_value_gauge(&v, gauge_of(sum->by_dist[obj -
+				    DP_SUM_DIST_TO_INSTALLED]));
+				break;
+			}
 			dp_value_gauge(&v,
 			    gauge_of(sum->by_status[obj - DP_SUM_TO_NONE]));
 			break;
@@ -415,14 +448,20 @@ log_summary(const struct dp_notifier *n, const char *what)
 {
 	const struct dp_event_summary *s = &n->sum;
 
-	dp_notice("notifier: dpStatusSummary %s: %" PRIu64 " Status "
-	    "transitions, seq %" PRId64 "..%" PRId64 " (to none %" PRIu64
+	dp_notice("notifier: dpStatusSummary %s: %" PRIu64 " transitions, "
+	    "seq %" PRId64 "..%" PRId64 " (Status to none %" PRIu64
 	    ", updated %" PRIu64 ", added %" PRIu64 ", deleted %" PRIu64
-	    ", other %" PRIu64 "), more than notifyBacklog %u waited",
+	    ", other %" PRIu64 "; %" PRIu64 " distribution States to "
+	    "installed %" PRIu64 ", in progress %" PRIu64 ", retrying %"
+	    PRIu64 ", failed %" PRIu64 ", other %" PRIu64 ", removed %"
+	    PRIu64 "), more than notifyBacklog %u waited",
 	    what, s->count, s->first_seq, s->last_seq,
 	    s->by_status[DP_B_NONE], s->by_status[DP_B_UPDATED],
 	    s->by_status[DP_B_ADDED], s->by_status[DP_B_DELETED],
-	    s->by_status[DP_B_OTHER], n->conf.backlog);
+	    s->by_status[DP_B_OTHER], s->dist_count,
+	    s->by_dist[DP_DB_INSTALLED], s->by_dist[DP_DB_IN_PROGRESS],
+	    s->by_dist[DP_DB_RETRYING], s->by_dist[DP_DB_FAILED],
+	    s->by_dist[DP_DB_OTHER], s->dist_removed, n->conf.backlog);
 }
 
 static void

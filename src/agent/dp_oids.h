@@ -27,6 +27,7 @@
 #define DP_PART_PACKAGES	3
 #define DP_PART_ROWS		4
 #define DP_PART_SUMMARY		5	/* accessible-for-notify only */
+#define DP_PART_DIST		6
 
 /* dpScalars. */
 enum dp_scalar {
@@ -43,7 +44,9 @@ enum dp_scalar {
 	DP_SC_LAST_IMPORT,
 	DP_SC_LAST_IMPORT_AGE,
 	DP_SC_PENDING_WRITES,
-	DP_SC_LAST = DP_SC_PENDING_WRITES
+	DP_SC_DIST_ROWS,
+	DP_SC_DIST_INSTALLED,	/* .. DP_SC_DIST_INSTALLED + DP_DB_OTHER */
+	DP_SC_LAST = DP_SC_DIST_INSTALLED + 4
 };
 
 /* dpServerEntry columns. */
@@ -54,7 +57,9 @@ enum dp_server_col {
 	DP_SRV_SITE_CODE,
 	DP_SRV_ROWS,
 	DP_SRV_ROWS_NONE,	/* .. DP_SRV_ROWS_NONE + DP_B_OTHER */
-	DP_SRV_LAST = DP_SRV_ROWS_NONE + 4
+	DP_SRV_DIST_ROWS = DP_SRV_ROWS_NONE + 5,
+	DP_SRV_DIST_INSTALLED,	/* .. DP_SRV_DIST_INSTALLED + DP_DB_OTHER */
+	DP_SRV_LAST = DP_SRV_DIST_INSTALLED + 4
 };
 
 /* dpPackageEntry columns. */
@@ -68,7 +73,9 @@ enum dp_package_col {
 	DP_PKG_SITE_NAME,
 	DP_PKG_ROWS,
 	DP_PKG_ROWS_NONE,	/* .. DP_PKG_ROWS_NONE + DP_B_OTHER */
-	DP_PKG_LAST = DP_PKG_ROWS_NONE + 4
+	DP_PKG_DIST_ROWS = DP_PKG_ROWS_NONE + 5,
+	DP_PKG_DIST_INSTALLED,	/* .. DP_PKG_DIST_INSTALLED + DP_DB_OTHER */
+	DP_PKG_LAST = DP_PKG_DIST_INSTALLED + 4
 };
 
 /*
@@ -103,9 +110,39 @@ DP_COLUMNS(DP_COL_CHECK_ROW_, DP_COL_CHECK_ROW_, DP_COL_CHECK_)
 _Static_assert(DP_COL_LAST < 64, "dpEntry has more columns than "
     "DP_COL_READABLE has bits");
 
+/* dpDistEntry columns, from the column table as for dpEntry. */
+#define DP_DIST_COL_ENUM_(id, ...) DP_DIST_COL_##id,
+enum dp_dist_col {
+	DP_DIST_COL_BEFORE_FIRST_,
+	DP_DIST_COLUMNS(DP_DIST_COL_ENUM_, DP_DIST_COL_ENUM_,
+	    DP_DIST_COL_ENUM_, DP_DIST_COL_ENUM_)
+	DP_DIST_COL_END_,
+	DP_DIST_COL_LAST = DP_DIST_COL_END_ - 1
+};
+#undef DP_DIST_COL_ENUM_
+
+#define DP_DIST_COL_CHECK_(id, name, col) \
+	_Static_assert(DP_DIST_COL_##id == (col), "dpDistEntry column " \
+	    #col " (dpDist" name ") is out of order in model/dp_columns.h");
+#define DP_DIST_COL_CHECK_KEY_(id, field, name, col) \
+	DP_DIST_COL_CHECK_(id, name, col)
+#define DP_DIST_COL_CHECK_ROW_(id, field, name, kind, max, col, ...) \
+	DP_DIST_COL_CHECK_(id, name, col)
+DP_DIST_COLUMNS(DP_DIST_COL_CHECK_KEY_, DP_DIST_COL_CHECK_ROW_,
+    DP_DIST_COL_CHECK_ROW_, DP_DIST_COL_CHECK_)
+#undef DP_DIST_COL_CHECK_
+#undef DP_DIST_COL_CHECK_KEY_
+#undef DP_DIST_COL_CHECK_ROW_
+
+#define DP_DIST_COL_READABLE \
+	(0 DP_DIST_COLUMNS(DP_COL_BIT_DIST_, DP_COL_BIT_DIST_, \
+	    DP_COL_BIT_DIST_, DP_IGNORE))
+#define DP_COL_BIT_DIST_(id, ...) | ((uint64_t)1 << DP_DIST_COL_##id)
+
 /* dpNotifications. */
 #define DP_NOTIFY_STATUS_CHANGE	1
 #define DP_NOTIFY_STATUS_SUMMARY	2
+#define DP_NOTIFY_DIST_CHANGE	3
 
 /* dpSummary scalars (instance .0), the objects of dpStatusSummary. */
 enum dp_summary_obj {
@@ -113,7 +150,10 @@ enum dp_summary_obj {
 	DP_SUM_FIRST_SEQ,
 	DP_SUM_LAST_SEQ,
 	DP_SUM_TO_NONE,		/* .. DP_SUM_TO_NONE + DP_B_OTHER */
-	DP_SUM_LAST = DP_SUM_TO_NONE + 4
+	DP_SUM_DIST_CHANGES = DP_SUM_TO_NONE + 5,
+	DP_SUM_DIST_TO_INSTALLED, /* .. + DP_DB_OTHER */
+	DP_SUM_DIST_REMOVED = DP_SUM_DIST_TO_INSTALLED + 5,
+	DP_SUM_LAST = DP_SUM_DIST_REMOVED
 };
 
 #endif

@@ -123,6 +123,30 @@ dp_value_row(const struct dp_row *r, unsigned col, struct dp_value *v)
 	return 0;
 }
 
+#define ENCODE_MSTIME(v, x, len)	dp_value_time_ms(v, x)
+
+int
+dp_value_dist(const struct dp_dist_row *r, unsigned col, struct dp_value *v)
+{
+#define ENCODE_DIST_KEY(id, field, name, col) \
+	case DP_DIST_COL_##id: \
+		value_cstring(v, r->field); \
+		break;
+#define ENCODE_DIST(id, field, name, kind, max, col, access, model, sql, \
+    import, encode, labels) \
+	case DP_DIST_COL_##id: \
+		ENCODE_##encode(kind, v, r->field, r->field##_len); \
+		break;
+	switch (col) {
+	DP_DIST_COLUMNS(ENCODE_DIST_KEY, ENCODE_DIST, ENCODE_DIST, DP_IGNORE)
+	default:
+		return -1;
+	}
+	return 0;
+#undef ENCODE_DIST_KEY
+#undef ENCODE_DIST
+}
+
 int
 dp_value_server(const struct dp_server *s, unsigned col, struct dp_value *v)
 {
@@ -139,8 +163,16 @@ dp_value_server(const struct dp_server *s, unsigned col, struct dp_value *v)
 	case DP_SRV_ROWS:
 		dp_value_gauge(v, s->rows);
 		break;
+	case DP_SRV_DIST_ROWS:
+		dp_value_gauge(v, s->dist_rows);
+		break;
 	default:
-		if (col < DP_SRV_ROWS_NONE || col > DP_SRV_LAST)
+		if (col >= DP_SRV_DIST_INSTALLED && col <= DP_SRV_LAST) {
+			dp_value_gauge(v,
+			    s->by_dist[col - DP_SRV_DIST_INSTALLED]);
+			break;
+		}
+		if (col < DP_SRV_ROWS_NONE || col > DP_SRV_ROWS_NONE + 4)
 			return -1;
 		dp_value_gauge(v, s->by_status[col - DP_SRV_ROWS_NONE]);
 	}
@@ -173,8 +205,16 @@ dp_value_package(const struct dp_package *p, unsigned col,
 	case DP_PKG_ROWS:
 		dp_value_gauge(v, p->rows);
 		break;
+	case DP_PKG_DIST_ROWS:
+		dp_value_gauge(v, p->dist_rows);
+		break;
 	default:
-		if (col < DP_PKG_ROWS_NONE || col > DP_PKG_LAST)
+		if (col >= DP_PKG_DIST_INSTALLED && col <= DP_PKG_LAST) {
+			dp_value_gauge(v,
+			    p->by_dist[col - DP_PKG_DIST_INSTALLED]);
+			break;
+		}
+		if (col < DP_PKG_ROWS_NONE || col > DP_PKG_ROWS_NONE + 4)
 			return -1;
 		dp_value_gauge(v, p->by_status[col - DP_PKG_ROWS_NONE]);
 	}
@@ -222,7 +262,15 @@ dp_value_scalar(const struct dp_scalars *sc, int64_t now_ms, unsigned scalar,
 	case DP_SC_PENDING_WRITES:
 		dp_value_gauge(v, sc->pending_writes);
 		break;
+	case DP_SC_DIST_ROWS:
+		dp_value_gauge(v, sc->dist_rows);
+		break;
 	default:
+		if (scalar >= DP_SC_DIST_INSTALLED && scalar <= DP_SC_LAST) {
+			dp_value_gauge(v,
+			    sc->by_dist[scalar - DP_SC_DIST_INSTALLED]);
+			break;
+		}
 		if (scalar < DP_SC_ROWS_NONE || scalar > DP_SC_ROWS_OTHER)
 			return -1;
 		dp_value_gauge(v, sc->by_status[scalar - DP_SC_ROWS_NONE]);

@@ -28,6 +28,9 @@ struct dp_value {
  * (DP_FIELD_ALL when it is not a column). */
 enum dp_field dp_value_row_field(unsigned col);
 int	dp_value_row(const struct dp_row *r, unsigned col, struct dp_value *v);
+/* Column col of a dpDistTable row (enum dp_dist_col). */
+int	dp_value_dist(const struct dp_dist_row *r, unsigned col,
+	    struct dp_value *v);
 int	dp_value_server(const struct dp_server *s, unsigned col,
 	    struct dp_value *v);
 int	dp_value_package(const struct dp_package *p, unsigned col,

@@ -642,6 +642,66 @@ dp_nal_server_name(const char *nal, char *out, size_t outlen)
 	return len;
 }
 
+enum dp_dist_bucket
+dp_dist_bucket(int64_t state)
+{
+	switch (state) {
+	case DP_DIST_INSTALLED:
+		return DP_DB_INSTALLED;
+	case DP_DIST_INSTALL_PENDING:
+	case DP_DIST_REMOVAL_PENDING:
+	case DP_DIST_CONTENT_UPDATING:
+		return DP_DB_IN_PROGRESS;
+	case DP_DIST_INSTALL_RETRYING:
+	case DP_DIST_REMOVAL_RETRYING:
+		return DP_DB_RETRYING;
+	case DP_DIST_INSTALL_FAILED:
+	case DP_DIST_REMOVAL_FAILED:
+		return DP_DB_FAILED;
+	default:
+		return DP_DB_OTHER;
+	}
+}
+
+const char *
+dp_dist_state_name(int64_t v)
+{
+	static const char *const names[] = {
+		"installed", "installPending", "installRetrying",
+		"installFailed", "removalPending", "removalRetrying",
+		"removalFailed", "contentUpdating", "contentMonitoring"
+	};
+
+	if (v < 0 || v >= (int64_t)(sizeof(names) / sizeof(names[0])))
+		return NULL;
+	return names[v];
+}
+
+const char *
+dp_dist_state_label(int64_t v)
+{
+	return v == DP_DIST_ABSENT ? "absent" : dp_dist_state_name(v);
+}
+
+const char *
+dp_dist_bucket_name(enum dp_dist_bucket b)
+{
+	switch (b) {
+	case DP_DB_INSTALLED:
+		return "installed";
+	case DP_DB_IN_PROGRESS:
+		return "inprogress";
+	case DP_DB_RETRYING:
+		return "retrying";
+	case DP_DB_FAILED:
+		return "failed";
+	case DP_DB_OTHER:
+	case DP_DB_COUNT:
+		break;
+	}
+	return "other";
+}
+
 const char *
 dp_status_name(int64_t v)
 {

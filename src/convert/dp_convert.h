@@ -117,4 +117,40 @@ enum dp_bucket {
 #define DP_STATUS_ADDED		2
 #define DP_STATUS_DELETED	3
 
+/*
+ * SMS_PackageStatusDistPointsSummarizer.State, and the buckets every
+ * distribution count uses: installed (0), in progress (1, 4, 7),
+ * retrying (2, 5), failed (3, 6) and other (8, and any value ConfigMgr
+ * may add), so that buckets add up to rows.  DP_DIST_ABSENT is no State:
+ * in a dpDistStateChange it is the previous State of a row that first
+ * appeared, or the new State of one removed.
+ */
+#define DP_DIST_ABSENT			(-1)
+#define DP_DIST_INSTALLED		0
+#define DP_DIST_INSTALL_PENDING		1
+#define DP_DIST_INSTALL_RETRYING	2
+#define DP_DIST_INSTALL_FAILED		3
+#define DP_DIST_REMOVAL_PENDING		4
+#define DP_DIST_REMOVAL_RETRYING	5
+#define DP_DIST_REMOVAL_FAILED		6
+#define DP_DIST_CONTENT_UPDATING	7
+#define DP_DIST_CONTENT_MONITORING	8
+
+enum dp_dist_bucket {
+	DP_DB_INSTALLED,
+	DP_DB_IN_PROGRESS,
+	DP_DB_RETRYING,
+	DP_DB_FAILED,
+	DP_DB_OTHER,
+	DP_DB_COUNT
+};
+
+enum dp_dist_bucket dp_dist_bucket(int64_t state);
+/* The MIB's label (DpDistStateCode) of a State, NULL for another value;
+ * dp_dist_state_label() also names DP_DIST_ABSENT. */
+const char *dp_dist_state_name(int64_t v);
+const char *dp_dist_state_label(int64_t v);
+/* "installed", "inprogress", "retrying", "failed", "other". */
+const char *dp_dist_bucket_name(enum dp_dist_bucket b);
+
 #endif

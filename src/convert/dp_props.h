@@ -39,13 +39,38 @@ enum dp_prop_kind {
 #define DP_MAX_ISV_DATA		1024
 #define DP_MAX_SERVER_NAME	255
 
-/* The properties of the class, in dpEntry column order. */
+/*
+ * The properties of both classes, each once: SMS_DistributionPoint's in
+ * dpEntry column order, then those only SMS_PackageStatusDistPoints-
+ * Summarizer has (the key, PackageType and SecureObjectID are common).
+ */
 #define DP_P_ENUM_(id, ...) DP_P_##id,
 enum dp_prop {
 	DP_COLUMNS(DP_P_ENUM_, DP_IGNORE, DP_IGNORE)
+	DP_DIST_COLUMNS(DP_IGNORE, DP_P_ENUM_, DP_IGNORE, DP_IGNORE)
+	DP_DIST_EXTRA(DP_P_ENUM_, DP_IGNORE)
 	DP_P_COUNT
 };
 #undef DP_P_ENUM_
+
+/* The classes an export may hold, told apart by their properties (a
+ * zeroed record is of the first). */
+enum dp_class {
+	DP_CLASS_DP,		/* SMS_DistributionPoint */
+	DP_CLASS_DIST,		/* SMS_PackageStatusDistPointsSummarizer */
+	DP_CLASS_NONE		/* not known yet */
+};
+
+/* The WMI name of a class. */
+const char *dp_class_name(enum dp_class c);
+
+/* The properties of each class, as bits 1u << enum dp_prop. */
+#define DP_PROP_BIT_(id, ...) | (1u << DP_P_##id)
+#define DP_PROPS_OF_DP \
+	(0u DP_COLUMNS(DP_PROP_BIT_, DP_IGNORE, DP_IGNORE))
+#define DP_PROPS_OF_DIST \
+	(0u DP_DIST_COLUMNS(DP_PROP_BIT_, DP_PROP_BIT_, DP_IGNORE, \
+	    DP_IGNORE) DP_DIST_EXTRA(DP_PROP_BIT_, DP_PROP_BIT_))
 
 /* struct dp_record's `present' is a 32-bit mask of them. */
 _Static_assert(DP_P_COUNT <= 32, "more properties than dp_record.present "
@@ -56,7 +81,9 @@ struct dp_prop_info {
 	enum dp_prop_kind	 kind;
 	size_t			 max_len; /* octets, strings and bytes */
 	int			 is_key;  /* part of the class key */
-	unsigned		 mib_col; /* its dpEntry column */
+	int			 required; /* every record needs a value */
+	unsigned		 mib_col; /* its dpEntry or dpDistEntry
+					   * column; 0 none */
 	/* For DP_K_ENUM: the name of a value the MIB enumerates, or NULL
 	 * for one ConfigMgr may have added since. */
 	const char		*(*labels)(int64_t v);

@@ -156,7 +156,8 @@ csv_header(struct csv_state *cs)
 		if (!dp_props[i].is_key || where[i] != 0)
 			continue;
 		return imp_file_error(f, "line %lu: the header has no %s "
-		    "column: not an export of SMS_DistributionPoint?",
+		    "column: not an export of SMS_DistributionPoint or "
+		    "SMS_PackageStatusDistPointsSummarizer?",
 		    cs->rec_line, dp_props[i].name);
 	}
 	return 0;
@@ -219,10 +220,13 @@ csv_record(struct csv_state *cs)
 		return imp_error(f, -1, "%s%zu fields on line %lu, the header "
 		    "has %zu", cs->too_many ? "over " : "", cs->nfields,
 		    cs->rec_line, cs->ncols);
-	/* PackageID first, so that the other messages can name it. */
+	/* PackageID first, so that the other messages can name it.  Every
+	 * column names its property for every record (the class). */
 	for (i = 0; i < cs->ncols; i++) {
 		if (cs->col_prop[i] == DP_P_PACKAGE_ID)
 			pkg = i;
+		if (cs->col_prop[i] >= 0)
+			f->seen |= 1u << cs->col_prop[i];
 	}
 	if (pkg != SIZE_MAX && csv_value(f, DP_P_PACKAGE_ID,
 	    csv_text(cs, pkg), cs->flen[pkg]) != 0)

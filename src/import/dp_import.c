@@ -199,6 +199,8 @@ fn(struct dp_record *r, int prop) \
 { \
 	switch (prop) { \
 	DP_COLUMNS(SLOT_CASE, DP_IGNORE, DP_IGNORE) \
+	DP_DIST_COLUMNS(DP_IGNORE, SLOT_CASE, DP_IGNORE, DP_IGNORE) \
+	DP_DIST_EXTRA(SLOT_CASE, DP_IGNORE) \
 	} \
 	return NULL; \
 }
@@ -227,8 +229,60 @@ SLOT_FUNCTION(time_slot)
 #define COUNT_BYTES_TIME	0
 #define COUNT_BYTES_BYTES	1
 #define COUNT_BYTES(id, field, name, kind, ...) + COUNT_BYTES_##kind
-_Static_assert(0 DP_COLUMNS(COUNT_BYTES, DP_IGNORE, DP_IGNORE) == 1,
+_Static_assert(0 DP_COLUMNS(COUNT_BYTES, DP_IGNORE, DP_IGNORE)
+    DP_DIST_COLUMNS(DP_IGNORE, COUNT_BYTES, DP_IGNORE, DP_IGNORE)
+    DP_DIST_EXTRA(COUNT_BYTES, DP_IGNORE) == 1,
     "the importer has a buffer for one BYTES property (imp_file.isv)");
+
+/* The properties that tell the classes apart. */
+#define ONLY_DP		(DP_PROPS_OF_DP & ~DP_PROPS_OF_DIST)
+#define ONLY_DIST	(DP_PROPS_OF_DIST & ~DP_PROPS_OF_DP)
+
+/* The lowest property of a mask, for messages. */
+static int
+first_prop(uint32_t mask)
+{
+	for (int p = 0; p < DP_P_COUNT; p++)
+		if (mask & (1u << p))
+			return p;
+	return -1;
+}
+
+/*
+ * The class of the record being ended, from the properties it names
+ * (null ones too: ConvertTo-Json and Export-Csv write every property
+ * they were given).  Each record is judged alone, and a file holds one
+ * class: a record of the other, of both, or of neither is refused with
+ * the property that decided.
+ */
+static int
+imp_class(struct imp_file *f)
+{
+	uint32_t	 dp = f->seen & ONLY_DP, dist = f->seen & ONLY_DIST;
+	enum dp_class	 c;
+
+	if (dp != 0 && dist != 0)
+		return imp_error(f, first_prop(dist), "a property of %s in a "
+		    "record with %s, a property of %s: a record is of one "
+		    "class", dp_class_name(DP_CLASS_DIST),
+		    dp_props[first_prop(dp)].name, dp_class_name(DP_CLASS_DP));
+	if (dp == 0 && dist == 0)
+		return imp_error(f, -1, "no property tells its class: an "
+		    "export of %s has Status (and the other properties of "
+		    "the class), one of %s has State", dp_class_name(
+		    DP_CLASS_DP), dp_class_name(DP_CLASS_DIST));
+	c = dp != 0 ? DP_CLASS_DP : DP_CLASS_DIST;
+	if (f->cls != DP_CLASS_NONE && f->cls != c)
+		return imp_error(f, first_prop(dp | dist), "a property of %s, "
+		    "but record %lu is of %s: one class per file",
+		    dp_class_name(c), f->cls_record, dp_class_name(f->cls));
+	if (f->cls == DP_CLASS_NONE) {
+		f->cls = c;
+		f->cls_record = f->record_no;
+	}
+	f->rec.cls = c;
+	return 0;
+}
 
 static void
 imp_present(struct imp_file *f, int prop)
@@ -257,6 +311,18 @@ imp_record_end(struct imp_file *f)
 			return imp_error(f, keys[i], "missing: every record "
 			    "needs the class key PackageID, ServerNALPath "
 			    "and SiteCode");
+	}
+	if (imp_class(f) != 0)
+		return -1;
+	for (int p = 0; p < DP_P_COUNT; p++) {
+		if (!dp_props[p].required || dp_props[p].is_key ||
+		    DP_PRESENT(&f->rec, p))
+			continue;
+		if ((f->rec.cls == DP_CLASS_DIST ? DP_PROPS_OF_DIST :
+		    DP_PROPS_OF_DP) & (1u << p))
+			return imp_error(f, p, "%s: every record of %s needs "
+			    "it", f->seen & (1u << p) ? "null" : "missing",
+			    dp_class_name(f->rec.cls));
 	}
 	/*
 	 * ISVDataSize is "the size of the data indicated by ISVData", but
@@ -299,6 +365,7 @@ imp_set_null(struct imp_file *f, int prop)
 	if (dp_props[prop].is_key)
 		return imp_error(f, prop, "null: a key property needs a "
 		    "value");
+	/* A required one is named in imp_record_end(), with its class. */
 	/* Clear, not set: a null keeps the stored value (ISVData and
 	 * ISVDataSize are lazy and come back null from a listing). */
 	f->rec.present &= ~(1u << prop);
@@ -653,6 +720,7 @@ imp_parse(const char *file, const void *data, size_t len, bool mapped,
 		return -1;
 	}
 	f->name = file;
+	f->cls = DP_CLASS_NONE;
 	f->fn = fn;
 	f->arg = arg;
 	f->warnings = warnings;
@@ -816,6 +884,7 @@ struct imp_tx {
 	struct dp_store	*st;
 	bool		 refused;	/* the store refused a record */
 	unsigned long	 record_no;
+	enum dp_class	 cls;		/* its class */
 	char		*key[3];	/* its class key */
 	char		 why[512];
 };
@@ -833,6 +902,7 @@ imp_to_store(const struct dp_record *rec, const char *file,
 	 * searched for the first of a duplicate key. */
 	tx->refused = true;
 	tx->record_no = record_no;
+	tx->cls = rec->cls;
 	tx->key[0] = strdup(rec->package_id);
 	tx->key[1] = strdup(rec->server_nal_path);
 	tx->key[2] = strdup(rec->site_code);
@@ -842,6 +912,7 @@ imp_to_store(const struct dp_record *rec, const char *file,
 
 struct imp_dup {
 	char *const	*key;
+	enum dp_class	 cls;
 	unsigned long	 stop;		/* records to look at */
 	unsigned long	 found;		/* 0: none */
 };
@@ -855,8 +926,9 @@ imp_find_key(const struct dp_record *rec, const char *file,
 	(void)file;
 	if (record_no > d->stop)
 		return -1;
-	/* Exactly as the store compares: byte for byte, case included. */
-	if (strcmp(rec->package_id, d->key[0]) == 0 &&
+	/* Exactly as the store compares: byte for byte, case included,
+	 * within one class. */
+	if (rec->cls == d->cls && strcmp(rec->package_id, d->key[0]) == 0 &&
 	    strcmp(rec->server_nal_path, d->key[1]) == 0 &&
 	    strcmp(rec->site_code, d->key[2]) == 0) {
 		d->found = record_no;
@@ -885,6 +957,7 @@ imp_report_refusal(const char *const *files, size_t cur,
 		return;
 	}
 	d.key = tx->key;
+	d.cls = tx->cls;
 	d.found = 0;
 	for (i = 0; i <= cur && d.found == 0; i++) {
 		d.stop = i == cur ? tx->record_no - 1 : ULONG_MAX;
@@ -959,6 +1032,12 @@ dp_import_files(struct dp_store *st, const char *const *files,
 	    " updated, %" PRIu64 " unchanged, %" PRIu64 " removed, %lu "
 	    "warnings", c.records, c.inserted, c.updated, c.unchanged,
 	    c.removed, w);
+	if (c.dist_records > 0 || c.dist_removed > 0)
+		dp_info("import: %" PRIu64 " distribution states (%s): %"
+		    PRIu64 " inserted, %" PRIu64 " updated, %" PRIu64
+		    " unchanged, %" PRIu64 " removed", c.dist_records,
+		    dp_class_name(DP_CLASS_DIST), c.dist_inserted,
+		    c.dist_updated, c.dist_unchanged, c.dist_removed);
 	if (c.kept_pending > 0)
 		dp_notice("import: kept %" PRIu64 " ISVString value(s) written "
 		    "over SNMP and not yet acknowledged (dpctl pending)",

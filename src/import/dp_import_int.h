@@ -40,6 +40,8 @@ struct imp_file {
 	size_t		 map_dropped;
 
 	unsigned long	 record_no;	/* 1-based; 0: none yet */
+	enum dp_class	 cls;		/* of the file's records so far */
+	unsigned long	 cls_record;	/* the first record that said so */
 	unsigned long	 placeholders;	/* "System.Byte[]" seen */
 
 	/* Values outside the MIB's enumerations, warned once each. */

@@ -111,4 +111,53 @@
 	D(ISV_STRING_PENDING, isv_string_pending, "ISVStringPending", BOOL, 0, \
 	    23, RO, PENDING, ISVString, NONE, VALUE, NULL)
 
+/*
+ * DP_DIST_COLUMNS(K, P, D, N): dpDistTable, the class
+ * SMS_PackageStatusDistPointsSummarizer (distribution health), in
+ * dpDistEntry column order.  Its key is SMS_DistributionPoint's, so both
+ * tables share the surrogate index and a dpDistTable row of a package on
+ * a server has the index of that package's dpTable row there.
+ *
+ * K(ID, field, name, col): a key property, the one DP_COLUMNS defines
+ *	(DP_P_ID, the same member of struct dp_record), served as column
+ *	col; a dist row keeps it in the member field.
+ * P, D, N: as for DP_COLUMNS, with column numbers of dpDistEntry, model
+ *	DIST (a column of table dist) and one more import rule, REQUIRED:
+ *	every record of the class needs a value (State: no default could
+ *	say how a distribution went).  Kind MSTIME (D only): milliseconds
+ *	since the epoch, UTC, kept by the model's triggers, served as a
+ *	DateAndTime.
+ *
+ * DP_DIST_EXTRA(P, S): the rest of the class, served by no dpDistTable
+ * column: P a property only this class has, stored with the row (col
+ * 0); S(ID) one SMS_DistributionPoint has too (DP_P_ID), which goes to
+ * dpPackageTable as from that class.
+ */
+#define DP_DIST_COLUMNS(K, P, D, N) \
+	K(PACKAGE_ID, package_id, "PackageID", 1)                              \
+	K(SERVER_NAL_PATH, server_nal_path, "ServerNALPath", 2)                \
+	K(SITE_CODE, site_code, "SiteCode", 3)                                 \
+	P(STATE, state, "State", ENUM, 0,                                      \
+	    4, RO, DIST, state, REQUIRED, VALUE, dp_dist_state_name)           \
+	P(SOURCE_VERSION, source_version, "SourceVersion", UINT32, 0,          \
+	    5, RO, DIST, source_version, KEEP, VALUE, NULL)                    \
+	P(LAST_COPIED, last_copied, "LastCopied", TIME, 0,                     \
+	    6, RO, DIST, last_copied, KEEP, VALUE, NULL)                       \
+	P(SUMMARY_DATE, summary_date, "SummaryDate", TIME, 0,                  \
+	    7, RO, DIST, summary_date, KEEP, VALUE, NULL)                      \
+	P(SOURCE_NAL_PATH, source_nal_path, "SourceNALPath", STRING,           \
+	    DP_MAX_NAL_PATH,                                                   \
+	    8, RO, DIST, source_nal_path, KEEP, VALUE, NULL)                   \
+	D(STATE_SINCE, state_since_ms, "StateSince", MSTIME, 0,                \
+	    9, RO, DIST, state_since_ms, NONE, VALUE, NULL)                    \
+	N(PREVIOUS_STATE, "PreviousState", 10)                                 \
+	N(STATE_CHANGE_TIME, "StateChangeTime", 11)                            \
+	N(STATE_EVENT_SEQ, "StateEventSeq", 12)
+
+#define DP_DIST_EXTRA(P, S) \
+	P(SECURED_TYPE_ID, secured_type_id, "SecuredTypeID", UINT32, 0,        \
+	    0, RO, DIST, secured_type_id, KEEP, VALUE, NULL)                   \
+	S(PACKAGE_TYPE)                                                        \
+	S(SECURE_OBJECT_ID)
+
 #endif

@@ -34,19 +34,35 @@ enum ev_stmt {
 
 static const char *const ev_sql[E_COUNT_STMTS] = {
 	[E_NEXT] = "SELECT seq, server_idx, package_idx, status, prev_status, "
-	    "at_ms, package_id, server_nal_path, site_code FROM status_event "
+	    "at_ms, package_id, server_nal_path, site_code, kind "
+	    "FROM status_event "
 	    "WHERE delivered_ms IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
 	/* seq is the rowid: max() is one step to the end of the B-tree. */
 	[E_LAST] = "SELECT coalesce(max(seq), 0) FROM status_event",
 	[E_COUNT] = "SELECT count(*), coalesce(min(seq), 0), "
 	    "coalesce(max(seq), 0), "
-	    "coalesce(sum(status = " DP_SQL_NONE "), 0), "
-	    "coalesce(sum(status = " DP_SQL_UPDATED "), 0), "
-	    "coalesce(sum(status = " DP_SQL_ADDED "), 0), "
-	    "coalesce(sum(status = " DP_SQL_DELETED "), 0), "
-	    "coalesce(sum(status NOT BETWEEN " DP_SQL_NONE " AND "
-	    DP_SQL_DELETED "), 0) "
-	    "FROM (SELECT seq, status " UNDELIVERED_RANGE ")",
+	    "coalesce(sum(s = " DP_SQL_NONE "), 0), "
+	    "coalesce(sum(s = " DP_SQL_UPDATED "), 0), "
+	    "coalesce(sum(s = " DP_SQL_ADDED "), 0), "
+	    "coalesce(sum(s = " DP_SQL_DELETED "), 0), "
+	    "coalesce(sum(s NOT BETWEEN " DP_SQL_NONE " AND "
+	    DP_SQL_DELETED "), 0), "
+	    "coalesce(sum(d IS NOT NULL), 0), "
+	    "coalesce(sum(d = " DP_SQL_DIST_INSTALLED "), 0), "
+	    "coalesce(sum(d IN (" DP_SQL_DIST_INSTALL_PENDING ", "
+	    DP_SQL_DIST_REMOVAL_PENDING ", " DP_SQL_DIST_CONTENT_UPDATING
+	    ")), 0), "
+	    "coalesce(sum(d IN (" DP_SQL_DIST_INSTALL_RETRYING ", "
+	    DP_SQL_DIST_REMOVAL_RETRYING ")), 0), "
+	    "coalesce(sum(d IN (" DP_SQL_DIST_INSTALL_FAILED ", "
+	    DP_SQL_DIST_REMOVAL_FAILED ")), 0), "
+	    "coalesce(sum(d NOT BETWEEN " DP_SQL_DIST_ABSENT " AND "
+	    DP_SQL_DIST_CONTENT_UPDATING "), 0), "
+	    "coalesce(sum(d = " DP_SQL_DIST_ABSENT "), 0) "
+	    /* s: the new Status of a Status event, d: the new State of a
+	     * distribution's (NULL for the other kind). */
+	    "FROM (SELECT seq, CASE kind WHEN 0 THEN status END AS s, "
+	    "CASE kind WHEN 1 THEN status END AS d " UNDELIVERED_RANGE ")",
 	[E_MARK_BOUND] = "SELECT count(*), coalesce(max(seq), 0) "
 	    "FROM (SELECT seq " UNDELIVERED_RANGE ")",
 	[E_MARK] = "UPDATE status_event SET delivered_ms = ?3, "
@@ -96,10 +112,10 @@ dp_events_close(struct dp_events *ev)
 	free(ev);
 }
 
-/* Up to 8 integer columns of a one-row aggregate. */
+/* Up to 16 integer columns of a one-row aggregate. */
 struct ints {
 	int	n;
-	int64_t	v[8];
+	int64_t	v[16];
 };
 
 static void
@@ -151,6 +167,8 @@ dp_events_next(struct dp_events *ev, int64_t after, struct dp_event *out,
 		dp_store_copy_text(e->server_nal_path,
 		    sizeof(e->server_nal_path), s, 7);
 		dp_store_copy_text(e->site_code, sizeof(e->site_code), s, 8);
+		e->kind = sqlite3_column_int(s, 9) == DP_EVENT_DIST ?
+		    DP_EVENT_DIST : DP_EVENT_STATUS;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		dp_store_fail(ev->st, "reading the status events after seq "
@@ -194,7 +212,7 @@ int
 dp_events_count(struct dp_events *ev, int64_t after, int64_t upto,
     int limit, struct dp_event_summary *sum, int64_t *reached)
 {
-	struct ints r = { 8, { 0 } };
+	struct ints r = { 15, { 0 } };
 	char what[96];
 	uint64_t n;
 
@@ -215,6 +233,10 @@ dp_events_count(struct dp_events *ev, int64_t after, int64_t upto,
 		sum->count += n;
 		for (int b = 0; b < DP_B_COUNT; b++)
 			sum->by_status[b] += (uint64_t)r.v[3 + b];
+		sum->dist_count += (uint64_t)r.v[8];
+		for (int b = 0; b < DP_DB_COUNT; b++)
+			sum->by_dist[b] += (uint64_t)r.v[9 + b];
+		sum->dist_removed += (uint64_t)r.v[14];
 	}
 	/* Fewer rows than asked for: nothing is left in the range. */
 	*reached = n < (uint64_t)limit ? upto : r.v[2];

@@ -23,24 +23,37 @@
 #include "convert/dp_props.h"
 #include "model/dp_store.h"
 
+/* What changed: a Status (dpStatusChange) or a distribution's State
+ * (dpDistStateChange).  One log, one sequence for both. */
+enum dp_event_kind {
+	DP_EVENT_STATUS = 0,
+	DP_EVENT_DIST = 1
+};
+
 struct dp_event {
 	int64_t		seq;
+	enum dp_event_kind kind;
 	uint32_t	server_idx;
 	uint32_t	package_idx;
-	int32_t		status;		/* the new Status */
-	int32_t		prev_status;
+	int32_t		status;		/* the new Status, or State */
+	int32_t		prev_status;	/* (DP_DIST_ABSENT: no row) */
 	int64_t		at_ms;		/* committed at (UTC ms) */
 	char		package_id[DP_MAX_PACKAGE_ID + 1];
 	char		server_nal_path[DP_MAX_NAL_PATH + 1];
 	char		site_code[DP_MAX_SITE_CODE + 1];
 };
 
-/* Undelivered events counted together, by their new Status. */
+/* Undelivered events counted together: all of them (count), Status
+ * transitions by their new Status, State transitions (dist_count) by the
+ * bucket of their new State, removals apart. */
 struct dp_event_summary {
 	int64_t		first_seq;	/* 0: none counted yet */
 	int64_t		last_seq;
 	uint64_t	count;
 	uint64_t	by_status[DP_B_COUNT];
+	uint64_t	dist_count;
+	uint64_t	by_dist[DP_DB_COUNT];
+	uint64_t	dist_removed;
 };
 
 struct dp_events;

@@ -71,18 +71,40 @@
 	"WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN \
 	" ORDER BY d.server_idx, d.package_idx LIMIT ?3"
 
+/* The counts of dpDistTable's rows by State bucket, after rows. */
+#define DIST_COUNTS \
+	"d_rows, d_installed, d_inprogress, d_retrying, d_failed, d_other"
 #define SERVER_SELECT \
 	"SELECT idx, nal_path, name, site_code, rows, n_none, n_updated, " \
-	"n_added, n_deleted, n_other FROM server "
+	"n_added, n_deleted, n_other, " DIST_COUNTS " FROM server "
 #define PACKAGE_SELECT \
 	"SELECT idx, package_id, package_type, object_type_id, " \
 	"secure_object_id, source_site, site_name, rows, n_none, n_updated, " \
-	"n_added, n_deleted, n_other FROM package "
+	"n_added, n_deleted, n_other, " DIST_COUNTS " FROM package "
+/* A server or package is served while it has a row of either class (the
+ * partial indexes *_live, exactly this expression). */
+#define LIVE "(rows > 0 OR d_rows > 0)"
+
+/* A row of dpDistTable: the key, then the columns of table dist. */
+#define DIST_SQL_KEY(id, field, name, col)
+#define DIST_SQL_COL(id, field, name, kind, max, col, access, model, sql, \
+    ...) ", d." #sql
+#define DIST_SELECT \
+	"SELECT d.server_idx, d.package_idx, p.package_id, s.nal_path, " \
+	"s.site_code" \
+	DP_DIST_COLUMNS(DIST_SQL_KEY, DIST_SQL_COL, DIST_SQL_COL, DP_IGNORE) \
+	DP_DIST_EXTRA(DIST_SQL_COL, DP_IGNORE) \
+	" FROM dist d CROSS JOIN server s CROSS JOIN package p "
 
 enum stmt_id {
 	S_ROW_GET,
 	S_ROW_NEXT,
 	S_ROWS_NEXT,
+	S_DIST_GET,
+	S_DISTS_NEXT,
+	S_DIST_SEEN_INSERT,
+	S_DIST_UPSERT,
+	S_DIST_SNAPSHOT_DELETE,
 	S_FIELD_NEXT,		/* + enum dp_field: one value of rows */
 	S_FIELD_NEXT_LAST = S_FIELD_NEXT + DP_FIELD_COUNT - 1,
 	S_SERVER_GET,
@@ -131,15 +153,21 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
 	    " ORDER BY d.server_idx, d.package_idx LIMIT ?3",
 	DP_COLUMNS(FIELD_NEXT, FIELD_NEXT, DP_IGNORE)
-	[S_SERVER_GET] = SERVER_SELECT "WHERE idx = ?1 AND rows > 0",
+	[S_DIST_GET] = DIST_SELECT
+	    "WHERE d.server_idx = ?1 AND d.package_idx = ?2 AND " ROW_JOIN,
+	[S_DISTS_NEXT] = DIST_SELECT
+	    "WHERE (d.server_idx, d.package_idx) > (?1, ?2) AND " ROW_JOIN
+	    " ORDER BY d.server_idx, d.package_idx LIMIT ?3",
+	[S_SERVER_GET] = SERVER_SELECT "WHERE idx = ?1 AND " LIVE,
 	[S_SERVER_NEXT] = SERVER_SELECT
-	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
-	[S_PACKAGE_GET] = PACKAGE_SELECT "WHERE idx = ?1 AND rows > 0",
+	    "WHERE idx > ?1 AND " LIVE " ORDER BY idx LIMIT 1",
+	[S_PACKAGE_GET] = PACKAGE_SELECT "WHERE idx = ?1 AND " LIVE,
 	[S_PACKAGE_NEXT] = PACKAGE_SELECT
-	    "WHERE idx > ?1 AND rows > 0 ORDER BY idx LIMIT 1",
+	    "WHERE idx > ?1 AND " LIVE " ORDER BY idx LIMIT 1",
 	[S_SCALARS] = "SELECT servers, packages, rows, n_none, n_updated, "
 	    "n_added, n_deleted, n_other, last_change_ms, change_counter, "
-	    "last_import_ms, pending_writes FROM meta WHERE id = 1",
+	    "last_import_ms, pending_writes, " DIST_COUNTS " FROM meta "
+	    "WHERE id = 1",
 	[S_SERVER_FIND] = "SELECT idx FROM server "
 	    "WHERE nal_path = ?1 AND site_code = ?2",
 	[S_PACKAGE_FIND] = "SELECT idx FROM package WHERE package_id = ?1",
@@ -172,6 +200,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SNAPSHOT_DELETE] = "DELETE FROM dp WHERE NOT EXISTS ("
 	    "SELECT 1 FROM temp.dp_seen s WHERE s.server_idx = dp.server_idx "
 	    "AND s.package_idx = dp.package_idx)",
+	[S_DIST_SEEN_INSERT] = "INSERT INTO temp.dist_seen (server_idx, "
+	    "package_idx) VALUES (?1, ?2)",
+	/* S_DIST_UPSERT: built from the column table (upsert_sql()). */
+	[S_DIST_SNAPSHOT_DELETE] = "DELETE FROM dist WHERE NOT EXISTS ("
+	    "SELECT 1 FROM temp.dist_seen s "
+	    "WHERE s.server_idx = dist.server_idx "
+	    "AND s.package_idx = dist.package_idx)",
 	[S_IMPORT_DONE] = "UPDATE meta SET last_import_ms = ?1 WHERE id = 1",
 	[S_PRUNE_EVENTS] = "DELETE FROM status_event "
 	    "WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1",
@@ -230,7 +265,10 @@ struct upsert_col {
 	bool		 snmp_wins;	/* an unacked SNMP write wins */
 };
 
+#define SNMP_WINS_REQUIRED	false
 #define UPSERT_COL_DP(sql, kind, name, import) \
+	{ #sql, SQL_DEFAULT_##kind, name, SNMP_WINS_##import },
+#define UPSERT_COL_DIST(sql, kind, name, import) \
 	{ #sql, SQL_DEFAULT_##kind, name, SNMP_WINS_##import },
 #define UPSERT_COL_SERVER(...)
 #define UPSERT_COL_PACKAGE(...)
@@ -242,6 +280,18 @@ static const struct upsert_col upsert_cols[] = {
 	DP_COLUMNS(UPSERT_COL, DP_IGNORE, DP_IGNORE)
 };
 #define N_UPSERT_COLS ((int)(sizeof(upsert_cols) / sizeof(upsert_cols[0])))
+
+/* ... and of table dist. */
+static const struct upsert_col dist_upsert_cols[] = {
+	DP_DIST_COLUMNS(DP_IGNORE, UPSERT_COL, DP_IGNORE, DP_IGNORE)
+	DP_DIST_EXTRA(UPSERT_COL, DP_IGNORE)
+};
+#define N_DIST_UPSERT_COLS \
+	((int)(sizeof(dist_upsert_cols) / sizeof(dist_upsert_cols[0])))
+
+/* Milliseconds since the epoch in SQL, as the triggers compute it. */
+#define SQL_NOW_MS \
+	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 
 struct sql_text {
 	char	*buf;
@@ -281,32 +331,40 @@ upsert_value(struct sql_text *t, const struct upsert_col *c)
 		sql_add(t, "coalesce(:%s, %s)", c->col, c->col);
 }
 
-/* The upsert's SQL in buf; -1 when it does not fit. */
+/*
+ * The upsert of table `table' (columns cols[0..n)) in buf; -1 when it
+ * does not fit.  since: the table keeps state_since_ms, which a new row
+ * gets here (the triggers move it when the State changes).
+ */
 static int
-upsert_sql(char *buf, size_t size)
+upsert_sql(char *buf, size_t size, const char *table,
+    const struct upsert_col *cols, int n, bool since)
 {
 	struct sql_text t = { buf, size, 0 };
 	int i;
 
-	sql_add(&t, "INSERT INTO dp (server_idx, package_idx");
-	for (i = 0; i < N_UPSERT_COLS; i++)
-		sql_add(&t, ", %s", upsert_cols[i].col);
+	sql_add(&t, "INSERT INTO %s (server_idx, package_idx", table);
+	for (i = 0; i < n; i++)
+		sql_add(&t, ", %s", cols[i].col);
+	if (since)
+		sql_add(&t, ", state_since_ms");
 	sql_add(&t, ") VALUES (:server_idx, :package_idx");
-	for (i = 0; i < N_UPSERT_COLS; i++)
-		sql_add(&t, ", coalesce(:%s, %s)", upsert_cols[i].col,
-		    upsert_cols[i].dflt);
+	for (i = 0; i < n; i++)
+		sql_add(&t, ", coalesce(:%s, %s)", cols[i].col, cols[i].dflt);
+	if (since)
+		sql_add(&t, ", %s", SQL_NOW_MS);
 	sql_add(&t, ") ON CONFLICT (server_idx, package_idx) DO UPDATE SET ");
-	for (i = 0; i < N_UPSERT_COLS; i++) {
-		sql_add(&t, "%s%s = ", i > 0 ? ", " : "", upsert_cols[i].col);
-		upsert_value(&t, &upsert_cols[i]);
+	for (i = 0; i < n; i++) {
+		sql_add(&t, "%s%s = ", i > 0 ? ", " : "", cols[i].col);
+		upsert_value(&t, &cols[i]);
 	}
 	sql_add(&t, " WHERE (");
-	for (i = 0; i < N_UPSERT_COLS; i++)
-		sql_add(&t, "%s%s", i > 0 ? ", " : "", upsert_cols[i].col);
+	for (i = 0; i < n; i++)
+		sql_add(&t, "%s%s", i > 0 ? ", " : "", cols[i].col);
 	sql_add(&t, ") IS NOT (");
-	for (i = 0; i < N_UPSERT_COLS; i++) {
+	for (i = 0; i < n; i++) {
 		sql_add(&t, "%s", i > 0 ? ", " : "");
-		upsert_value(&t, &upsert_cols[i]);
+		upsert_value(&t, &cols[i]);
 	}
 	sql_add(&t, ")");
 	return t.len < t.size ? 0 : -1;
@@ -317,6 +375,8 @@ upsert_sql(char *buf, size_t size)
     ...) [DP_P_##id] = ":" #sql,
 static const char *const prop_param[DP_P_COUNT] = {
 	DP_COLUMNS(PROP_PARAM, DP_IGNORE, DP_IGNORE)
+	DP_DIST_COLUMNS(DP_IGNORE, PROP_PARAM, DP_IGNORE, DP_IGNORE)
+	DP_DIST_EXTRA(PROP_PARAM, DP_IGNORE)
 };
 
 /* Where a record's values go in a statement: 0 for none. */
@@ -329,6 +389,7 @@ struct dp_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	struct param_map upsert_params;		/* of S_DP_UPSERT */
+	struct param_map dist_params;		/* of S_DIST_UPSERT */
 	struct param_map package_params;	/* of S_PACKAGE_UPDATE */
 	int		 flags;
 	int		 busy_ms;
@@ -336,6 +397,7 @@ struct dp_store {
 	bool		 snapshot;
 	bool		 writes_pending;	/* when the import began */
 	uint64_t	 rows_before;
+	uint64_t	 dist_rows_before;
 	struct dp_import_counts counts;
 	char		*path;
 	dev_t		 dev;		/* of the file opened */
@@ -425,8 +487,11 @@ stmt_get(struct dp_store *st, enum stmt_id id)
 
 	if (st->stmt[id] != NULL)
 		return st->stmt[id];
-	if (id == S_DP_UPSERT) {
-		if (upsert_sql(upsert, sizeof(upsert)) != 0) {
+	if (id == S_DP_UPSERT || id == S_DIST_UPSERT) {
+		if ((id == S_DP_UPSERT ? upsert_sql(upsert, sizeof(upsert),
+		    "dp", upsert_cols, N_UPSERT_COLS, false) :
+		    upsert_sql(upsert, sizeof(upsert), "dist",
+		    dist_upsert_cols, N_DIST_UPSERT_COLS, true)) != 0) {
 			dp_store_fail(st, "the upsert does not fit %zu octets",
 			    sizeof(upsert));
 			return NULL;
@@ -442,6 +507,9 @@ stmt_get(struct dp_store *st, enum stmt_id id)
 	if (id == S_DP_UPSERT)
 		map_params(st->stmt[id], ":server_idx", ":package_idx",
 		    &st->upsert_params);
+	else if (id == S_DIST_UPSERT)
+		map_params(st->stmt[id], ":server_idx", ":package_idx",
+		    &st->dist_params);
 	else if (id == S_PACKAGE_UPDATE)
 		map_params(st->stmt[id], ":idx", NULL, &st->package_params);
 	return st->stmt[id];
@@ -916,6 +984,7 @@ copy_blob(uint8_t *dst, size_t dstsize, sqlite3_stmt *s, int col)
 	dp_store_copy_text(x, sizeof(x), s, col)
 #define READ_BYTES(s, col, x, len) \
 	(len) = copy_blob(x, sizeof(x), s, col)
+#define READ_MSTIME(s, col, x, len)	(x) = sqlite3_column_int64(s, col)
 #define READ_FIELD(id, field, name, kind, ...) \
 	case DP_FIELD_##id: \
 		READ_##kind(s, col, r->field, r->field##_len); \
@@ -952,6 +1021,38 @@ read_row(sqlite3_stmt *s, void *out)
 	read_row_fields(s, DP_FIELD_ALL, out);
 }
 
+/* A row of DIST_SELECT: the key, its text, then table dist's columns in
+ * column-table order. */
+static void
+read_dist(sqlite3_stmt *s, void *out)
+{
+	struct dp_dist_row *r = out;
+	int col = 5;
+
+	r->server_idx = dp_store_col_u32(s, 0);
+	r->package_idx = dp_store_col_u32(s, 1);
+	dp_store_copy_text(r->package_id, sizeof(r->package_id), s, 2);
+	dp_store_copy_text(r->server_nal_path, sizeof(r->server_nal_path), s,
+	    3);
+	dp_store_copy_text(r->site_code, sizeof(r->site_code), s, 4);
+#define READ_DIST(id, field, name, kind, ...) \
+	READ_##kind(s, col, r->field, r->field##_len); \
+	col++;
+	DP_DIST_COLUMNS(DP_IGNORE, READ_DIST, READ_DIST, DP_IGNORE)
+	DP_DIST_EXTRA(READ_DIST, DP_IGNORE)
+#undef READ_DIST
+}
+
+/* The dist counts at result columns col.. (DIST_COUNTS). */
+static void
+read_dist_counts(sqlite3_stmt *s, int col, uint32_t *rows,
+    uint32_t by[DP_DB_COUNT])
+{
+	*rows = dp_store_col_u32(s, col);
+	for (int b = 0; b < DP_DB_COUNT; b++)
+		by[b] = dp_store_col_u32(s, col + 1 + b);
+}
+
 static void
 read_server(sqlite3_stmt *s, void *out)
 {
@@ -964,6 +1065,7 @@ read_server(sqlite3_stmt *s, void *out)
 	v->rows = dp_store_col_u32(s, 4);
 	for (int b = 0; b < DP_B_COUNT; b++)
 		v->by_status[b] = dp_store_col_u32(s, 5 + b);
+	read_dist_counts(s, 10, &v->dist_rows, v->by_dist);
 }
 
 static void
@@ -982,6 +1084,7 @@ read_package(sqlite3_stmt *s, void *out)
 	v->rows = dp_store_col_u32(s, 7);
 	for (int b = 0; b < DP_B_COUNT; b++)
 		v->by_status[b] = dp_store_col_u32(s, 8 + b);
+	read_dist_counts(s, 13, &v->dist_rows, v->by_dist);
 }
 
 int
@@ -1061,6 +1164,34 @@ dp_store_rows_next(struct dp_store *st, enum dp_field f, int64_t server_idx,
 }
 
 int
+dp_store_dist_get(struct dp_store *st, uint32_t server_idx,
+    uint32_t package_idx, struct dp_dist_row *out)
+{
+	return lookup(st, S_DIST_GET, 2, server_idx, package_idx, read_dist,
+	    out);
+}
+
+int
+dp_store_dists_next(struct dp_store *st, int64_t server_idx,
+    int64_t package_idx, struct dp_dist_row *rows, int max)
+{
+	sqlite3_stmt *s = stmt_get(st, S_DISTS_NEXT);
+	int n = 0, rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, server_idx);
+	sqlite3_bind_int64(s, 2, package_idx);
+	sqlite3_bind_int(s, 3, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		read_dist(s, &rows[n++]);
+	dp_store_stmt_done(s);
+	if (n < max && rc != SQLITE_DONE)
+		return store_sqlfail(st, "reading the model");
+	return n;
+}
+
+int
 dp_store_server_get(struct dp_store *st, uint32_t idx, struct dp_server *out)
 {
 	return lookup(st, S_SERVER_GET, 1, idx, 0, read_server,
@@ -1104,6 +1235,7 @@ read_scalars(sqlite3_stmt *s, void *out)
 	v->change_counter = (uint64_t)sqlite3_column_int64(s, 9);
 	v->last_import_ms = sqlite3_column_int64(s, 10);
 	v->pending_writes = dp_store_col_u32(s, 11);
+	read_dist_counts(s, 12, &v->dist_rows, v->by_dist);
 }
 
 int
@@ -1186,7 +1318,11 @@ dp_store_import_begin(struct dp_store *st, bool snapshot)
 	if (exec_sql(st, "CREATE TEMP TABLE IF NOT EXISTS dp_seen ("
 	    "server_idx INTEGER NOT NULL, package_idx INTEGER NOT NULL, "
 	    "PRIMARY KEY (server_idx, package_idx)) WITHOUT ROWID; "
-	    "DELETE FROM temp.dp_seen", "preparing the import") != 0)
+	    "DELETE FROM temp.dp_seen; "
+	    "CREATE TEMP TABLE IF NOT EXISTS dist_seen ("
+	    "server_idx INTEGER NOT NULL, package_idx INTEGER NOT NULL, "
+	    "PRIMARY KEY (server_idx, package_idx)) WITHOUT ROWID; "
+	    "DELETE FROM temp.dist_seen", "preparing the import") != 0)
 		return -1;
 	if (run_simple(st, S_BEGIN, "starting the import") != 0)
 		return -1;
@@ -1198,6 +1334,7 @@ dp_store_import_begin(struct dp_store *st, bool snapshot)
 		return -1;
 	}
 	st->rows_before = sc.rows;
+	st->dist_rows_before = sc.dist_rows;
 	st->writes_pending = sc.pending_writes > 0;
 	return 0;
 }
@@ -1262,6 +1399,8 @@ bind_record(sqlite3_stmt *s, const struct param_map *m,
     const struct dp_record *rec)
 {
 	DP_COLUMNS(BIND_PROP, DP_IGNORE, DP_IGNORE)
+	DP_DIST_COLUMNS(DP_IGNORE, BIND_PROP, DP_IGNORE, DP_IGNORE)
+	DP_DIST_EXTRA(BIND_PROP, DP_IGNORE)
 }
 
 /* Finds or creates the server of a record. */
@@ -1322,6 +1461,57 @@ import_package(struct dp_store *st, const struct dp_record *rec,
 	return 0;
 }
 
+/* Records that this import named the key (duplicates, --snapshot). */
+static int
+import_seen(struct dp_store *st, enum stmt_id id, const struct dp_record *rec,
+    uint32_t sidx, uint32_t pidx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = stmt_get(st, id)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, sidx);
+	sqlite3_bind_int64(s, 2, pidx);
+	rc = sqlite3_step(s);
+	dp_store_stmt_done(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return dp_store_fail(st, "PackageID %s on %s (SiteCode %s) "
+		    "appears more than once in this import of %s",
+		    rec->package_id, rec->server_nal_path, rec->site_code,
+		    dp_class_name(rec->cls));
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, "recording an imported key");
+	return 0;
+}
+
+/* A record of SMS_PackageStatusDistPointsSummarizer. */
+static int
+import_dist(struct dp_store *st, const struct dp_record *rec, uint32_t sidx,
+    uint32_t pidx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (import_seen(st, S_DIST_SEEN_INSERT, rec, sidx, pidx) != 0)
+		return -1;
+	if ((s = stmt_get(st, S_DIST_UPSERT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, st->dist_params.key[0], sidx);
+	sqlite3_bind_int64(s, st->dist_params.key[1], pidx);
+	bind_record(s, &st->dist_params, rec);
+	rc = sqlite3_step(s);
+	dp_store_stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_sqlfail(st, "writing a distribution state");
+	st->counts.dist_records++;
+	if (sqlite3_changes(st->db) == 0)
+		st->counts.dist_unchanged++;
+	else
+		st->counts.dist_updated++;	/* inserts: told apart later */
+	return 0;
+}
+
 int
 dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 {
@@ -1334,22 +1524,17 @@ dp_store_import_record(struct dp_store *st, const struct dp_record *rec)
 	if (rec->package_id == NULL || rec->server_nal_path == NULL ||
 	    rec->site_code == NULL)
 		return dp_store_fail(st, "a record lacks a key property");
+	if (rec->cls != DP_CLASS_DP && rec->cls != DP_CLASS_DIST)
+		return dp_store_fail(st, "a record of no known class");
+	if (rec->cls == DP_CLASS_DIST && !DP_PRESENT(rec, DP_P_STATE))
+		return dp_store_fail(st, "a distribution state without State");
 	if (import_server(st, rec, &sidx) != 0 ||
 	    import_package(st, rec, &pidx) != 0)
 		return -1;
-
-	if ((s = stmt_get(st, S_SEEN_INSERT)) == NULL)
+	if (rec->cls == DP_CLASS_DIST)
+		return import_dist(st, rec, sidx, pidx);
+	if (import_seen(st, S_SEEN_INSERT, rec, sidx, pidx) != 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, sidx);
-	sqlite3_bind_int64(s, 2, pidx);
-	rc = sqlite3_step(s);
-	dp_store_stmt_done(s);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return dp_store_fail(st, "PackageID %s on %s (SiteCode %s) "
-		    "appears more than once in this import", rec->package_id,
-		    rec->server_nal_path, rec->site_code);
-	if (rc != SQLITE_DONE)
-		return store_sqlfail(st, "recording an imported key");
 
 	/* Only counted: the upsert itself keeps the written value. */
 	if (st->writes_pending && DP_PRESENT(rec, DP_P_ISV_STRING)) {
@@ -1388,17 +1573,33 @@ dp_store_import_end(struct dp_store *st, bool commit,
 		return dp_store_fail(st, "no import in progress");
 	if (!commit)
 		goto rollback;
+	/*
+	 * A snapshot is complete for each class it has records of, and
+	 * tells nothing of the other: summarizer files alone never remove
+	 * a dpTable row.  A file with no records names no class.
+	 */
 	if (st->snapshot) {
-		if (st->counts.records == 0 && st->rows_before > 0) {
+		if (st->counts.records == 0 && st->counts.dist_records == 0 &&
+		    st->rows_before + st->dist_rows_before > 0) {
 			dp_store_fail(st, "a snapshot with no records would "
 			    "remove all %" PRIu64 " rows: refused",
-			    st->rows_before);
+			    st->rows_before + st->dist_rows_before);
 			goto rollback;
 		}
-		if (run_simple(st, S_SNAPSHOT_DELETE, "removing rows absent "
-		    "from the snapshot") != 0)
-			goto rollback;
-		st->counts.removed = (uint64_t)sqlite3_changes(st->db);
+		if (st->counts.records > 0) {
+			if (run_simple(st, S_SNAPSHOT_DELETE, "removing rows "
+			    "absent from the snapshot") != 0)
+				goto rollback;
+			st->counts.removed = (uint64_t)sqlite3_changes(st->db);
+		}
+		if (st->counts.dist_records > 0) {
+			if (run_simple(st, S_DIST_SNAPSHOT_DELETE, "removing "
+			    "distribution states absent from the snapshot") !=
+			    0)
+				goto rollback;
+			st->counts.dist_removed =
+			    (uint64_t)sqlite3_changes(st->db);
+		}
 	}
 	if (dp_store_scalars(st, &sc) != 0)
 		goto rollback;
@@ -1407,10 +1608,13 @@ dp_store_import_end(struct dp_store *st, bool commit,
 	st->counts.inserted = rows_after + st->counts.removed -
 	    st->rows_before;
 	st->counts.updated -= st->counts.inserted;
+	st->counts.dist_inserted = sc.dist_rows + st->counts.dist_removed -
+	    st->dist_rows_before;
+	st->counts.dist_updated -= st->counts.dist_inserted;
 	/* A run without a single record ("[]", a CSV header alone) read
 	 * nothing from ConfigMgr: it does not make the data fresher, so
 	 * dpLastImport and dpLastImportAge stay where they were. */
-	if (st->counts.records == 0)
+	if (st->counts.records == 0 && st->counts.dist_records == 0)
 		goto done;
 	if ((s = stmt_get(st, S_IMPORT_DONE)) == NULL)
 		goto rollback;

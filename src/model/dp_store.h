@@ -21,7 +21,7 @@
 #include "convert/dp_props.h"
 
 /* The number of migrations in dp_schema.h (a test checks they agree). */
-#define DP_SCHEMA_VERSION 3
+#define DP_SCHEMA_VERSION 4
 
 struct dp_store;
 
@@ -76,6 +76,8 @@ const char *dp_store_path(const struct dp_store *st);
 /* TIME: the canonical text (dp_time_format()). */
 #define DP_ROW_MEMBER_TIME(f, max)	char f[DP_TIME_TEXT_MAX];
 #define DP_ROW_MEMBER_BYTES(f, max)	size_t f##_len; uint8_t f[max];
+/* MSTIME: milliseconds since the epoch, UTC. */
+#define DP_ROW_MEMBER_MSTIME(f, max)	int64_t f;
 #define DP_REC_MEMBER_BOOL(f)		bool f;
 #define DP_REC_MEMBER_UINT32(f)		uint32_t f;
 #define DP_REC_MEMBER_ENUM(f)		int32_t f;
@@ -94,6 +96,17 @@ struct dp_row {
 	DP_COLUMNS(DP_ROW_MEMBER_, DP_ROW_MEMBER_, DP_IGNORE)
 };
 
+/* A row of dpDistTable (model/dp_columns.h, DP_DIST_COLUMNS). */
+struct dp_dist_row {
+	uint32_t	server_idx;
+	uint32_t	package_idx;
+	char		package_id[DP_MAX_PACKAGE_ID + 1];
+	char		server_nal_path[DP_MAX_NAL_PATH + 1];
+	char		site_code[DP_MAX_SITE_CODE + 1];
+	DP_DIST_COLUMNS(DP_IGNORE, DP_ROW_MEMBER_, DP_ROW_MEMBER_, DP_IGNORE)
+	DP_DIST_EXTRA(DP_ROW_MEMBER_, DP_IGNORE)
+};
+
 struct dp_server {
 	uint32_t	idx;
 	char		nal_path[DP_MAX_NAL_PATH + 1];
@@ -101,6 +114,8 @@ struct dp_server {
 	char		site_code[DP_MAX_SITE_CODE + 1];
 	uint32_t	rows;
 	uint32_t	by_status[DP_B_COUNT];
+	uint32_t	dist_rows;
+	uint32_t	by_dist[DP_DB_COUNT];
 };
 
 struct dp_package {
@@ -113,6 +128,8 @@ struct dp_package {
 	char		site_name[DP_MAX_SITE_NAME + 1];
 	uint32_t	rows;
 	uint32_t	by_status[DP_B_COUNT];
+	uint32_t	dist_rows;
+	uint32_t	by_dist[DP_DB_COUNT];
 };
 
 struct dp_scalars {
@@ -124,6 +141,8 @@ struct dp_scalars {
 	uint64_t	change_counter;
 	int64_t		last_import_ms;	/* 0: never imported */
 	uint32_t	pending_writes;
+	uint32_t	dist_rows;
+	uint32_t	by_dist[DP_DB_COUNT];
 };
 
 /*
@@ -153,6 +172,11 @@ enum dp_field {
 int	dp_store_rows_next(struct dp_store *st, enum dp_field f,
 	    int64_t server_idx, int64_t package_idx, struct dp_row *rows,
 	    int max);
+/* dpDistTable, the same way. */
+int	dp_store_dist_get(struct dp_store *st, uint32_t server_idx,
+	    uint32_t package_idx, struct dp_dist_row *out);
+int	dp_store_dists_next(struct dp_store *st, int64_t server_idx,
+	    int64_t package_idx, struct dp_dist_row *rows, int max);
 int	dp_store_server_get(struct dp_store *st, uint32_t idx,
 	    struct dp_server *out);
 int	dp_store_server_next(struct dp_store *st, int64_t idx,
@@ -181,8 +205,11 @@ int	dp_store_data_version(struct dp_store *st, int64_t *version);
  * Strings are NUL-terminated UTF-8 owned by the caller.
  */
 struct dp_record {
+	enum dp_class	 cls;
 	uint32_t	 present;	/* 1u << enum dp_prop */
 	DP_COLUMNS(DP_REC_MEMBER_, DP_IGNORE, DP_IGNORE)
+	DP_DIST_COLUMNS(DP_IGNORE, DP_REC_MEMBER_, DP_IGNORE, DP_IGNORE)
+	DP_DIST_EXTRA(DP_REC_MEMBER_, DP_IGNORE)
 };
 
 #define DP_PRESENT(rec, prop)	(((rec)->present >> (prop)) & 1u)
@@ -194,15 +221,24 @@ struct dp_import_counts {
 	uint64_t	unchanged;
 	uint64_t	removed;	/* by --snapshot */
 	uint64_t	kept_pending;	/* kept for an unacked write */
+	/* The same for SMS_PackageStatusDistPointsSummarizer records. */
+	uint64_t	dist_records;
+	uint64_t	dist_inserted;
+	uint64_t	dist_updated;
+	uint64_t	dist_unchanged;
+	uint64_t	dist_removed;
 };
 
 /*
  * An import is one write transaction: begin, one call per record, end.
  * dp_store_import_record() returns -1 for a record the database refuses
- * (the message says why) and also for a second record with the same key
- * (PackageID, ServerNALPath, SiteCode) in the same import.  end(commit =
- * false) rolls everything back; with snapshot, end(commit = true) first
- * removes the rows that no record named.
+ * (the message says why) and also for a second record of its class with
+ * the same key (PackageID, ServerNALPath, SiteCode) in the same import.
+ * A record of SMS_PackageStatusDistPointsSummarizer (rec->cls) goes to
+ * dpDistTable.  end(commit = false) rolls everything back; with snapshot,
+ * end(commit = true) first removes the rows that no record named, of
+ * each class that the import had records of: a run of summarizer
+ * records alone leaves dpTable as it was.
  */
 int	dp_store_import_begin(struct dp_store *st, bool snapshot);
 int	dp_store_import_record(struct dp_store *st,

@@ -525,7 +525,7 @@ class Summary(Base):
         with open(self.stack.agent_log) as f:
             log = f.read()
         self.assertIn("dpStatusSummary acknowledged by the master: %d "
-                      "Status transitions, seq %d..%d" %
+                      "transitions, seq %d..%d" %
                       (n, evs[0]["seq"], evs[-1]["seq"]), log)
 
 

@@ -133,12 +133,12 @@ START_TEST(test_walk_order)
 	oid name[MAX_OID_LEN];
 	size_t len;
 
-	for (int k = 1; k <= 13; k++)
+	for (int k = 1; k <= 19; k++)
 		snprintf(want[n++], 32, "1.%d.0", k);
-	for (int c = 2; c <= 10; c++)
+	for (int c = 2; c <= 16; c++)
 		for (int s = 1; s <= 2; s++)
 			snprintf(want[n++], 32, "2.1.%d.%d", c, s);
-	for (int c = 2; c <= 13; c++)
+	for (int c = 2; c <= 19; c++)
 		for (int p = 1; p <= 3; p++)
 			snprintf(want[n++], 32, "3.1.%d.%d", c, p);
 	for (int c = 1; c <= 23; c++) {
@@ -147,7 +147,7 @@ START_TEST(test_walk_order)
 		for (int r = 0; r < 4; r++)
 			snprintf(want[n++], 32, "4.1.%d.%s", c, rows[r]);
 	}
-	ck_assert_uint_eq(n, 13 + 18 + 36 + 80);
+	ck_assert_uint_eq(n, 19 + 30 + 54 + 80);
 
 	/* From dpMIB itself, GETNEXT after GETNEXT. */
 	memcpy(name, objects, sizeof(objects));
@@ -198,16 +198,19 @@ START_TEST(test_next_edges)
 	next_is("1.3.0", "1.4.0", 0);
 	next_is("1.3.0", "1.3.0", 1);		/* inclusive */
 	next_is("1.3.0.0", "1.4.0", 1);
-	next_is("1.13.0", "2.1.2.1", 0);
-	next_is("1.14", "2.1.2.1", 0);
+	next_is("1.13.0", "1.14.0", 0);
+	next_is("1.19.0", "2.1.2.1", 0);
+	next_is("1.20", "2.1.2.1", 0);
 	next_is("2", "2.1.2.1", 0);
 	next_is("2.1.1", "2.1.2.1", 0);		/* the index column */
 	next_is("2.1.1.99", "2.1.2.1", 0);
 	next_is("2.1.2.1", "2.1.2.2", 0);
 	next_is("2.1.2.2", "2.1.3.1", 0);
-	next_is("2.1.10.2", "3.1.2.1", 0);
+	next_is("2.1.10.2", "2.1.11.1", 0);
+	next_is("2.1.16.2", "3.1.2.1", 0);
 	next_is("2.2", "3.1.2.1", 0);
-	next_is("3.1.13.3", "4.1.1.1.1", 0);
+	next_is("3.1.13.3", "3.1.14.1", 0);
+	next_is("3.1.19.3", "4.1.1.1.1", 0);
 	/* Partial and odd indexes of dpTable. */
 	next_is("4.1.18", "4.1.18.1.1", 0);
 	next_is("4.1.18.1", "4.1.18.1.1", 0);
@@ -358,7 +361,7 @@ START_TEST(test_get_misses)
 	get_is("1.3.1", SNMP_NOSUCHINSTANCE);
 	get_is("1.3", SNMP_NOSUCHINSTANCE);
 	get_is("1.0.0", SNMP_NOSUCHOBJECT);
-	get_is("1.14.0", SNMP_NOSUCHOBJECT);
+	get_is("1.20.0", SNMP_NOSUCHOBJECT);
 	get_is("7", SNMP_NOSUCHOBJECT);
 	get_is("", SNMP_NOSUCHOBJECT);
 }
@@ -367,7 +370,7 @@ END_TEST
 START_TEST(test_empty_model)
 {
 	/* Scalars are always there; the tables are empty. */
-	next_is("1.13.0", NULL, 0);
+	next_is("1.19.0", NULL, 0);
 	next_is("", "1.1.0", 0);
 	get_is("4.1.18.1.1", SNMP_NOSUCHINSTANCE);
 	get_is("1.3.0", ASN_GAUGE);
@@ -434,7 +437,7 @@ START_TEST(test_value_scalars)
 	ck_assert_mem_eq(v.ptr, "\x07\xe8\x05\x01\x08\x00\x00\x01+\x00\x00",
 	    11);
 	ck_assert_int_eq(dp_value_scalar(&sc, 0, 0, &v), -1);
-	ck_assert_int_eq(dp_value_scalar(&sc, 0, 14, &v), -1);
+	ck_assert_int_eq(dp_value_scalar(&sc, 0, 20, &v), -1);
 }
 END_TEST
 

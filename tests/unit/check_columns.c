@@ -28,6 +28,7 @@
 #define MODULE "DISTRIBUTION-POINT-MIB"
 
 struct column {
+	const char	*entry;		/* "dpTable(4) dpEntry(1)" */
 	const char	*object;	/* "dpBitsEnabled" */
 	unsigned	 col;
 	size_t		 max;		/* SIZE (0..max) */
@@ -45,13 +46,28 @@ struct column {
 #define ACCESS_RO	"read-only"
 #define ACCESS_RW	"read-write"
 
+#define SIZED_MSTIME	false
+#define DP_ENTRY	"dpTable(4) dpEntry(1)"
+#define DIST_ENTRY	"dpDistTable(6) dpDistEntry(1)"
 #define ROW_COLUMN(id, field, name, kind, max, col, access, ...) \
-	{ "dp" name, col, max, SIZED_##kind, ACCESS_##access },
+	{ DP_ENTRY, "dp" name, col, max, SIZED_##kind, ACCESS_##access },
 #define NOTIFY_COLUMN(id, name, col) \
-	{ "dp" name, col, 0, false, "accessible-for-notify" },
+	{ DP_ENTRY, "dp" name, col, 0, false, "accessible-for-notify" },
+/* The keys of dpDistTable are dpTable's properties, with their limits. */
+#define KEY_MAX_PACKAGE_ID	DP_MAX_PACKAGE_ID
+#define KEY_MAX_SERVER_NAL_PATH	DP_MAX_NAL_PATH
+#define KEY_MAX_SITE_CODE	DP_MAX_SITE_CODE
+#define DIST_KEY(id, field, name, col) \
+	{ DIST_ENTRY, "dpDist" name, col, KEY_MAX_##id, true, ACCESS_RO },
+#define DIST_COLUMN(id, field, name, kind, max, col, access, ...) \
+	{ DIST_ENTRY, "dpDist" name, col, max, SIZED_##kind, \
+	    ACCESS_##access },
+#define DIST_NOTIFY(id, name, col) \
+	{ DIST_ENTRY, "dpDist" name, col, 0, false, "accessible-for-notify" },
 
 static const struct column columns[] = {
 	DP_COLUMNS(ROW_COLUMN, ROW_COLUMN, NOTIFY_COLUMN)
+	DP_DIST_COLUMNS(DIST_KEY, DIST_COLUMN, DIST_COLUMN, DIST_NOTIFY)
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -134,10 +150,10 @@ START_TEST(test_numbers_sizes_accesses)
 	/* "::= { iso(1) ... dpTable(4) dpEntry(1) 15 }" */
 	ck_assert_msg(td_field(td, "::=", line, sizeof(line)),
 	    "%s: no OID in snmptranslate -Td", c->object);
-	q = strstr(line, " dpTable(4) dpEntry(1) ");
-	ck_assert_msg(q != NULL, "%s is not a dpEntry column: %s", c->object,
-	    line);
-	sub = strtoul(q + strlen(" dpTable(4) dpEntry(1) "), &end, 10);
+	q = strstr(line, c->entry);
+	ck_assert_msg(q != NULL && q[-1] == ' ' && q[strlen(c->entry)] == ' ',
+	    "%s is not a column of %s: %s", c->object, c->entry, line);
+	sub = strtoul(q + strlen(c->entry) + 1, &end, 10);
 	ck_assert_msg(strncmp(end, " }", 2) == 0, "%s: cannot read %s",
 	    c->object, line);
 	ck_assert_msg(sub == c->col, "%s is dpEntry column %lu in the MIB, "
@@ -161,16 +177,28 @@ START_TEST(test_numbers_sizes_accesses)
 }
 END_TEST
 
-/* The MIB has no dpEntry column that the table lacks. */
+/* The MIB has no dpEntry (dpDistEntry) column that the table lacks. */
+static const struct {
+	const char	*object;
+	const char	*entry;
+} entries[] = {
+	{ "dpEntry", DP_ENTRY },
+	{ "dpDistEntry", DIST_ENTRY },
+};
+
 START_TEST(test_no_column_missing)
 {
 	static char tree[65536];
-	char name[128];
+	char name[128], args[128];
 	const char *p;
 	unsigned col, found = 0;
-	size_t i;
+	size_t i, want = 0;
 
-	snmptranslate("-Tp " MODULE "::dpEntry", tree, sizeof(tree));
+	for (i = 0; i < NCOLUMNS; i++)
+		want += strcmp(columns[i].entry, entries[_i].entry) == 0;
+	snprintf(args, sizeof(args), "-Tp %s::%s", MODULE,
+	    entries[_i].object);
+	snmptranslate(args, tree, sizeof(tree));
 	for (p = strstr(tree, "+-- "); p != NULL; p = strstr(p + 1, "+-- ")) {
 		const char *q = strstr(p, " dp"), *nl = strchr(p, '\n');
 
@@ -178,17 +206,19 @@ START_TEST(test_no_column_missing)
 			continue;
 		if (sscanf(q + 1, "%127[A-Za-z0-9](%u)", name, &col) != 2)
 			continue;
+		if (strcmp(name, entries[_i].object) == 0)
+			continue;
 		for (i = 0; i < NCOLUMNS; i++) {
 			if (strcmp(columns[i].object, name) == 0)
 				break;
 		}
-		ck_assert_msg(i < NCOLUMNS, "%s (dpEntry column %u) is not in "
-		    "src/model/dp_columns.h", name, col);
+		ck_assert_msg(i < NCOLUMNS, "%s (%s column %u) is not in "
+		    "src/model/dp_columns.h", name, entries[_i].object, col);
 		ck_assert_uint_eq(columns[i].col, col);
 		found++;
 	}
-	ck_assert_msg(found == NCOLUMNS, "the MIB has %u dpEntry columns, the "
-	    "column table %zu", found, NCOLUMNS);
+	ck_assert_msg(found == want, "the MIB has %u %s columns, the column "
+	    "table %zu", found, entries[_i].object, want);
 }
 END_TEST
 
@@ -202,7 +232,12 @@ START_TEST(test_props)
 	for (int p = 0; p < DP_P_COUNT; p++) {
 		ck_assert_int_eq(dp_prop_lookup(dp_props[p].name,
 		    strlen(dp_props[p].name)), p);
-		snprintf(object, sizeof(object), "dp%s", dp_props[p].name);
+		/* A property of the second class alone is a dpDistEntry
+		 * column, or none (SecuredTypeID is only stored). */
+		if (!(DP_PROPS_OF_DP & (1u << p)) && dp_props[p].mib_col == 0)
+			continue;
+		snprintf(object, sizeof(object), "%s%s", DP_PROPS_OF_DP &
+		    (1u << p) ? "dp" : "dpDist", dp_props[p].name);
 		for (i = 0; i < NCOLUMNS; i++) {
 			if (strcmp(columns[i].object, object) == 0)
 				break;
@@ -228,7 +263,8 @@ columns_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_numbers_sizes_accesses, 0,
 	    (int)NCOLUMNS);
-	tcase_add_test(tc, test_no_column_missing);
+	tcase_add_loop_test(tc, test_no_column_missing, 0,
+	    (int)(sizeof(entries) / sizeof(entries[0])));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("props");
 	tcase_add_test(tc, test_props);

@@ -58,8 +58,7 @@ teardown(void)
 
 START_TEST(test_schema_has_summary_seq)
 {
-	ck_assert_int_eq(DP_SCHEMA_VERSION, 3);
-	ck_assert_int_eq(dp_store_schema_version(st), 3);
+	ck_assert_int_eq(dp_store_schema_version(st), DP_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM pragma_table_info("
 	    "'status_event') WHERE name = 'summary_seq'"), 1);
 }
@@ -386,9 +385,15 @@ START_TEST(test_summary_varbinds)
 	const netsnmp_variable_list *v;
 	oid name[] = { DP_MIB_ROOT, 1, 5, 0, 0 };
 	const size_t obj = DP_MIB_ROOT_LEN + 2;
-	const long want[] = { 1000, 17, 1016, 1, 2, 3, 990, 4 };
+	/* dpSummary 1..15: the count, the range, Status transitions by
+	 * new Status, then State transitions and theirs by bucket and
+	 * removal. */
+	const long want[] = { 1000, 17, 1016, 1, 2, 3, 900, 4, 90, 10, 11,
+	    12, 13, 14, 30 };
 	const u_char type[] = { ASN_GAUGE, ASN_UNSIGNED, ASN_UNSIGNED,
-	    ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE };
+	    ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE,
+	    ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE, ASN_GAUGE,
+	    ASN_GAUGE };
 
 	memset(&sum, 0, sizeof(sum));
 	sum.count = 1000;
@@ -397,13 +402,20 @@ START_TEST(test_summary_varbinds)
 	sum.by_status[DP_B_NONE] = 1;
 	sum.by_status[DP_B_UPDATED] = 2;
 	sum.by_status[DP_B_ADDED] = 3;
-	sum.by_status[DP_B_DELETED] = 990;
+	sum.by_status[DP_B_DELETED] = 900;
 	sum.by_status[DP_B_OTHER] = 4;
+	sum.dist_count = 90;
+	sum.by_dist[DP_DB_INSTALLED] = 10;
+	sum.by_dist[DP_DB_IN_PROGRESS] = 11;
+	sum.by_dist[DP_DB_RETRYING] = 12;
+	sum.by_dist[DP_DB_FAILED] = 13;
+	sum.by_dist[DP_DB_OTHER] = 14;
+	sum.dist_removed = 30;
 
 	vars = dp_notify_summary_varbinds(&sum);
 	ck_assert_ptr_nonnull(vars);
 	v = assert_trap_oid(vars, 2);
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		name[obj] = i + 1;
 		v = assert_int(v, name, OID_LENGTH(name), type[i], want[i]);
 	}

@@ -20,7 +20,7 @@
 #include "fixture.h"
 
 #define P(prop)		(1u << (prop))
-#define ALL_PROPS	((1u << DP_P_COUNT) - 1)
+#define ALL_PROPS	DP_PROPS_OF_DP
 #define MAX_RECS	64
 
 static const char NAL_DP01[] =
@@ -693,6 +693,9 @@ END_TEST
 #define KEYS	"\"PackageID\":\"PS100012\"," \
 		"\"ServerNALPath\":\"\\\\\\\\DP\\\\\"," \
 		"\"SiteCode\":\"PS1\""
+/* A whole record of SMS_DistributionPoint: its class needs a property
+ * of its own. */
+#define REC	KEYS ",\"Status\":0"
 
 /* Parses one JSON record with KEYS and `extra`; returns the result. */
 static int
@@ -850,7 +853,8 @@ START_TEST(test_json_keys)
 	/* 3 octets, 2 characters: within the limit. */
 	log_reset();
 	ck_assert_int_eq(parse_text("{\"PackageID\":\"P\",\"ServerNALPath\":"
-	    "\"N\",\"SiteCode\":\"\xc3\x84" "B\"}", c, NULL), 0);
+	    "\"N\",\"SiteCode\":\"\xc3\x84" "B\",\"Status\":0}", c, NULL),
+	    0);
 	ck_assert_uint_eq(c->n, 1);
 
 	/* PackageID is named even when it comes last. */
@@ -907,37 +911,37 @@ START_TEST(test_json_syntax)
 	struct coll	*c = coll_new();
 
 	log_reset();
-	ck_assert_int_eq(parse_text("[{" KEYS "},\n 5]", c, NULL), -1);
+	ck_assert_int_eq(parse_text("[{" REC "},\n 5]", c, NULL), -1);
 	ck_assert_uint_eq(c->n, 1);
 	ck_log_has("t.json: line 2, column 2: record 2 is not a JSON object");
 
 	log_reset();
-	ck_assert_int_eq(parse_text("[{" KEYS "}] x", c, NULL), -1);
+	ck_assert_int_eq(parse_text("[{" REC "}] x", c, NULL), -1);
 	ck_log_has("text after the JSON array");
 
 	log_reset();
-	ck_assert_int_eq(parse_text("[{" KEYS "},]", c, NULL), -1);
+	ck_assert_int_eq(parse_text("[{" REC "},]", c, NULL), -1);
 	ck_log_has("record 2 is not a JSON object");
 
 	log_reset();
-	ck_assert_int_eq(parse_text("[{" KEYS "} {" KEYS "}]", c, NULL), -1);
+	ck_assert_int_eq(parse_text("[{" REC "} {" REC "}]", c, NULL), -1);
 	ck_log_has("expected ',' or ']' after record 1");
 
 	log_reset();
-	ck_assert_int_eq(parse_text("[{" KEYS "},", c, NULL), -1);
+	ck_assert_int_eq(parse_text("[{" REC "},", c, NULL), -1);
 	ck_log_has("the file ends inside the array (truncated?)");
 
 	log_reset();
-	ck_assert_int_eq(parse_text("{" KEYS "} {", c, NULL), -1);
+	ck_assert_int_eq(parse_text("{" REC "} {", c, NULL), -1);
 	ck_log_has("text after the JSON object");
 
 	/* A string holding brackets and escaped quotes does not fool the
 	 * cutting of the array into records. */
 	coll_clear(c);
 	log_reset();
-	ck_assert_int_eq(parse_text("[{" KEYS ",\"x\":\"}]\\\"{[\"},{"
-	    "\"PackageID\":\"P2\",\"ServerNALPath\":\"N\",\"SiteCode\":\"S\"}"
-	    "]", c, NULL), 0);
+	ck_assert_int_eq(parse_text("[{" REC ",\"x\":\"}]\\\"{[\"},{"
+	    "\"PackageID\":\"P2\",\"ServerNALPath\":\"N\",\"SiteCode\":\"S\","
+	    "\"Status\":0}]", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 2);
 
 	/* Columns count characters, as jansson's do. */
@@ -1157,8 +1161,8 @@ START_TEST(test_csv_structure)
 	    "-UseCulture): read as such");
 	log_reset();
 	coll_clear(c);
-	ck_assert_int_eq(csv_text("PackageID;ServerNALPath;SiteCode\r\n"
-	    "P1;N;S\r\n", c, NULL), 0);
+	ck_assert_int_eq(csv_text("PackageID;ServerNALPath;SiteCode;Status\r\n"
+	    "P1;N;S;0\r\n", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 1);
 	ck_assert_str_eq(c->r[0].s[DP_P_SITE_CODE], "S");
 
@@ -1166,29 +1170,29 @@ START_TEST(test_csv_structure)
 	log_reset();
 	coll_clear(c);
 	ck_assert_int_eq(csv_text("sep=;\r\n#TYPE x\r\nPackageID;"
-	    "ServerNALPath;SiteCode\r\nP1;N;S\r\n", c, NULL), 0);
+	    "ServerNALPath;SiteCode;Status\r\nP1;N;S;0\r\n", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 1);
 	ck_log_has("t.csv: line 1: Excel's \"sep=;\" line skipped");
 	ck_log_has("t.csv: line 2: \"#TYPE\" line skipped");
 	log_reset();
 	coll_clear(c);
-	ck_assert_int_eq(csv_text("sep=,\nPackageID,ServerNALPath,SiteCode\n"
-	    "P1,N,S\n", c, NULL), 0);
+	ck_assert_int_eq(csv_text("sep=,\nPackageID,ServerNALPath,SiteCode,"
+	    "Status\nP1,N,S,0\n", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 1);
 
 	/* "sep=" with a newline for a delimiter is no sep line (found by
 	 * fuzz_json): the header that follows is read as usual. */
 	log_reset();
 	coll_clear(c);
-	ck_assert_int_eq(csv_text("sep=\n\nPackageID,ServerNALPath,SiteCode\n"
-	    "P1,N,S\n", c, NULL), -1);
+	ck_assert_int_eq(csv_text("sep=\n\nPackageID,ServerNALPath,SiteCode,"
+	    "Status\nP1,N,S,0\n", c, NULL), -1);
 	ck_assert(strstr(logbuf, "sep=\n") == NULL);
 
 	/* A doubled BOM. */
 	log_reset();
 	coll_clear(c);
 	ck_assert_int_eq(csv_text("\xef\xbb\xbf\xef\xbb\xbfPackageID,"
-	    "ServerNALPath,SiteCode\r\nP1,N,S\r\n", c, NULL), 0);
+	    "ServerNALPath,SiteCode,Status\r\nP1,N,S,0\r\n", c, NULL), 0);
 	ck_assert_uint_eq(c->n, 1);
 	ck_assert_str_eq(c->r[0].s[DP_P_PACKAGE_ID], "P1");
 	ck_log_has("t.csv: more than one byte order mark at the start "
@@ -1205,7 +1209,7 @@ START_TEST(test_csv_structure)
 	log_reset();
 	coll_clear(c);
 	ck_assert_int_eq(csv_text("PackageID,ServerNALPath,"
-	    "SiteCode\r\n\"P1\",\"N\",\"S\"\r\n\"P2\"x,\"N\",\"S\"\r\n", c,
+	    "SiteCode,Status\r\n\"P1\",\"N\",\"S\",0\r\n\"P2\"x,\"N\",\"S\",0\r\n", c,
 	    NULL), -1);
 	ck_assert_uint_eq(c->n, 1);
 	ck_log_has("t.csv: line 3, column 5: a quote inside an unquoted "
