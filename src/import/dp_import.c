@@ -1028,16 +1028,20 @@ dp_import_files(struct dp_store *st, const char *const *files,
 		dp_err("import: %s", dp_store_errmsg(st));
 		goto out;
 	}
-	dp_info("import: %" PRIu64 " records: %" PRIu64 " inserted, %" PRIu64
-	    " updated, %" PRIu64 " unchanged, %" PRIu64 " removed, %lu "
-	    "warnings", c.records, c.inserted, c.updated, c.unchanged,
-	    c.removed, w);
+	/* One line per class the run had records of (the first line for
+	 * a run of none, as ever). */
+	if (c.records > 0 || c.removed > 0 || c.dist_records == 0)
+		dp_info("import: %" PRIu64 " records: %" PRIu64 " inserted, %"
+		    PRIu64 " updated, %" PRIu64 " unchanged, %" PRIu64
+		    " removed, %lu warnings", c.records, c.inserted,
+		    c.updated, c.unchanged, c.removed, w);
 	if (c.dist_records > 0 || c.dist_removed > 0)
 		dp_info("import: %" PRIu64 " distribution states (%s): %"
 		    PRIu64 " inserted, %" PRIu64 " updated, %" PRIu64
-		    " unchanged, %" PRIu64 " removed", c.dist_records,
-		    dp_class_name(DP_CLASS_DIST), c.dist_inserted,
-		    c.dist_updated, c.dist_unchanged, c.dist_removed);
+		    " unchanged, %" PRIu64 " removed, %lu warnings",
+		    c.dist_records, dp_class_name(DP_CLASS_DIST),
+		    c.dist_inserted, c.dist_updated, c.dist_unchanged,
+		    c.dist_removed, w);
 	if (c.kept_pending > 0)
 		dp_notice("import: kept %" PRIu64 " ISVString value(s) written "
 		    "over SNMP and not yet acknowledged (dpctl pending)",

@@ -390,4 +390,134 @@ def main():
     write("bad-fieldcount.csv", "\r\n".join(lines))
 
 
+# ---- SMS_PackageStatusDistPointsSummarizer -------------------------------
+# The same 24 keys; State by (server, package): two failed (DP02's boot
+# image, DP04's software updates), one retrying (DP03's driver package),
+# one pending, one updating, one monitoring, the rest installed.
+STATE = [
+    [0, 0, 0, 0, 7, 0],
+    [0, 3, 0, 0, 0, 0],
+    [0, 0, 0, 8, 0, 2],
+    [0, 0, 1, 6, 0, 0],
+]
+DIST_PROPS = ["PackageID", "ServerNALPath", "SiteCode", "PackageType",
+              "SecuredTypeID", "SecureObjectID", "SourceNALPath",
+              "SourceVersion", "LastCopied", "SummaryDate", "State"]
+
+
+def source_nal(site):
+    host = "CM01.corp.contoso.com" if site == "PS1" else \
+        "CM02.branch.contoso.com"
+    return nal(host, site)
+
+
+def dist_rows():
+    for r in rows():
+        s, p = r["s"], r["p"]
+        state = STATE[s][p]
+        copied = None if state in (1, 2, 3) else \
+            dt.datetime(2024, 5, 1 + p, 10 + s, 3 * p, s, 0, UTC)
+        yield {
+            "s": s, "p": p,
+            "PackageID": r["PackageID"],
+            "ServerNALPath": r["ServerNALPath"],
+            "SiteCode": r["SiteCode"],
+            "PackageType": r["PackageType"],
+            "SecuredTypeID": r["ObjectTypeID"],
+            "SecureObjectID": r["SecureObjectID"],
+            "SourceNALPath": source_nal(r["SourceSite"]),
+            "SourceVersion": 1 + (s + 2 * p) % 4,
+            "LastCopied": copied,
+            "SummaryDate": dt.datetime(2024, 6, 1 + s, 8 + p, 15, 30,
+                                       (s * 7 + p) * 1000, UTC),
+            "State": state,
+        }
+
+
+def dist_ps7(rs):
+    """Select-Object with .ToString('o') | ConvertTo-Json in PowerShell 7
+    (the README's recipe): dates as 7-digit ISO 8601 strings, a null for
+    a date never set."""
+    def o(t):
+        return None if t is None else \
+            t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06d0Z" % t.microsecond
+    objs = []
+    for r in rs:
+        lines = []
+        for k in DIST_PROPS:
+            v = r[k]
+            if k in ("LastCopied", "SummaryDate"):
+                v = o(v)
+            lines.append('    "%s": %s' % (k, ps7_value(v)))
+        objs.append("  {\n" + ",\n".join(lines) + "\n  }")
+    return "[\n" + ",\n".join(objs) + "\n]\n"
+
+
+def dist_wps51(rs):
+    """Get-CimInstance | ConvertTo-Json > file in Windows PowerShell 5.1:
+    \\/Date(ms)\\/ dates, the Cim* noise."""
+    objs = []
+    for r in rs:
+        lines = []
+        for k in DIST_PROPS:
+            v = r[k]
+            if k in ("LastCopied", "SummaryDate"):
+                v = "null" if v is None else \
+                    '"%s"' % msdate(v).replace("/", "\\/")
+            elif isinstance(v, str):
+                v = wps51_escape(v)
+            else:
+                v = json.dumps(v)
+            lines.append('        "%s":  %s' % (k, v))
+        lines.append('        "PSComputerName":  null')
+        lines.append('        "CimSystemProperties":  {\n'
+                     '                                    "Namespace":  '
+                     '"root/SMS/site_%s",\n'
+                     '                                    "ClassName":  '
+                     '"SMS_PackageStatusDistPointsSummarizer"\n'
+                     '                                }' % r["SiteCode"])
+        objs.append("    {\n" + ",\n".join(lines) + "\n    }")
+    return ("[\n" + ",\n".join(objs) + "\n]\n").replace("\n", "\r\n")
+
+
+def dist_csv(rs):
+    """Get-WmiObject | Export-Csv -NoTypeInformation -Encoding UTF8:
+    DMTF dates, empty for a date never set."""
+    head = ",".join(csv_quote(h) for h in ["__CLASS"] + DIST_PROPS +
+                    ["PSComputerName"])
+    out = [head]
+    for r in rs:
+        vals = ["SMS_PackageStatusDistPointsSummarizer"]
+        for k in DIST_PROPS:
+            v = r[k]
+            if k in ("LastCopied", "SummaryDate"):
+                v = "" if v is None else dmtf(v)
+            vals.append(str(v))
+        vals.append("CM01")
+        out.append(",".join(csv_quote(x) for x in vals))
+    return "\r\n".join(out) + "\r\n"
+
+
+def write_dist():
+    rs = list(dist_rows())
+    write("sample-dist-ps7.json", dist_ps7(rs))
+    write("sample-dist.utf8", dist_wps51(rs))
+    subprocess.run("iconv -f UTF-8 -t UTF-16LE sample-dist.utf8 | "
+                   "{ printf '\\377\\376'; cat; } > "
+                   "sample-dist-wps51-utf16.json", shell=True, check=True)
+    subprocess.run(["rm", "sample-dist.utf8"], check=True)
+    write("sample-dist-wmi.csv", dist_csv(rs), bom=True)
+    # A record of each class in one file.
+    mixed = json.loads(dist_ps7(rs[:2]))
+    mixed[1]["Status"] = 0
+    write("bad-dist-mixed.json", json.dumps(mixed, indent=2) + "\n")
+    # Records of neither class: the key and properties of another class.
+    other = [{"PackageID": r["PackageID"],
+              "ServerNALPath": r["ServerNALPath"],
+              "SiteCode": r["SiteCode"], "PkgServer": "x",
+              "SourceVersion_": 1} for r in rs[:2]]
+    write("bad-dist-neither.json", json.dumps(other, indent=2) + "\n")
+
+
 main()
+write_dist()

@@ -54,10 +54,21 @@ SCALAR_COLUMNS = (("dpServerCount", "servers"),
                   ("dpRowsDeleted", "n_deleted"),
                   ("dpRowsOther", "n_other"),
                   ("dpChangeCounter", "change_counter"),
-                  ("dpPendingWrites", "pending_writes"))
+                  ("dpPendingWrites", "pending_writes"),
+                  ("dpDistRows", "d_rows"),
+                  ("dpDistInstalled", "d_installed"),
+                  ("dpDistInProgress", "d_inprogress"),
+                  ("dpDistRetrying", "d_retrying"),
+                  ("dpDistFailed", "d_failed"),
+                  ("dpDistOther", "d_other"))
+# The counts of dpDistTable's rows by State bucket, in dpScalars,
+# dpServerEntry and dpPackageEntry order, as the model's columns.
+DIST_COUNTS = ("d_rows", "d_installed", "d_inprogress", "d_retrying",
+               "d_failed", "d_other")
 SERVER_ENTRY = OBJECTS + ".2.1"
 PACKAGE_ENTRY = OBJECTS + ".3.1"
 ROW_ENTRY = OBJECTS + ".4.1"
+DIST_ENTRY = OBJECTS + ".6.1"
 
 MODE = os.environ.get("DP_MODE", "subagent")
 if MODE not in ("subagent", "dlmod"):
@@ -706,14 +717,15 @@ def model(db):
             ("Counter32", m["change_counter"] & 0xffffffff),
             ("STRING", ms_date_and_time(m["last_import_ms"])),
             ("INTEGER", None),  # the age moves with the clock
-            ("Gauge32", m["pending_writes"])]
+            ("Gauge32", m["pending_writes"])] + \
+        [("Gauge32", m[c]) for c in DIST_COUNTS]
     for i, (typ, val) in enumerate(scal, 1):
         out.append(("%s.%d.0" % (SCALARS, i), typ, val))
 
     counts = ["rows", "n_none", "n_updated", "n_added", "n_deleted",
-              "n_other"]
-    srv = con.execute("SELECT * FROM server WHERE rows > 0 ORDER BY idx"
-                      ).fetchall()
+              "n_other"] + list(DIST_COUNTS)
+    srv = con.execute("SELECT * FROM server WHERE rows > 0 OR d_rows > 0 "
+                      "ORDER BY idx").fetchall()
     cols = [("STRING", lambda r: r["nal_path"].encode()),
             ("STRING", lambda r: r["name"].encode()),
             ("STRING", lambda r: r["site_code"].encode())] + \
@@ -722,8 +734,8 @@ def model(db):
         for r in srv:
             out.append(("%s.%d.%d" % (SERVER_ENTRY, c, r["idx"]), typ, f(r)))
 
-    pkg = con.execute("SELECT * FROM package WHERE rows > 0 ORDER BY idx"
-                      ).fetchall()
+    pkg = con.execute("SELECT * FROM package WHERE rows > 0 OR d_rows > 0 "
+                      "ORDER BY idx").fetchall()
     cols = [("STRING", lambda r: r["package_id"].encode()),
             ("INTEGER", lambda r: r["package_type"]),
             ("INTEGER", lambda r: r["object_type_id"]),
@@ -776,6 +788,25 @@ def model(db):
     for c, (typ, f) in cols:
         for r in rows:
             out.append(("%s.%d.%d.%d" % (ROW_ENTRY, c, r["server_idx"],
+                                         r["package_idx"]), typ, f(r)))
+
+    dist = con.execute(
+        "SELECT d.*, p.package_id, s.nal_path, s.site_code AS skey "
+        "FROM dist d JOIN server s ON s.idx = d.server_idx "
+        "JOIN package p ON p.idx = d.package_idx "
+        "ORDER BY d.server_idx, d.package_idx").fetchall()
+    cols = [("STRING", lambda r: r["package_id"].encode()),
+            ("STRING", lambda r: r["nal_path"].encode()),
+            ("STRING", lambda r: r["skey"].encode()),
+            ("INTEGER", lambda r: r["state"]),
+            ("Gauge32", lambda r: r["source_version"]),
+            ("STRING", lambda r: date_and_time(r["last_copied"])),
+            ("STRING", lambda r: date_and_time(r["summary_date"])),
+            ("STRING", lambda r: r["source_nal_path"].encode()),
+            ("STRING", lambda r: ms_date_and_time(r["state_since_ms"]))]
+    for c, (typ, f) in enumerate(cols, 1):
+        for r in dist:
+            out.append(("%s.%d.%d.%d" % (DIST_ENTRY, c, r["server_idx"],
                                          r["package_idx"]), typ, f(r)))
     con.close()
     return out

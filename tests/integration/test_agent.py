@@ -7,6 +7,7 @@ scalar; noSuchObject/noSuchInstance; GETNEXT from odd OIDs; an import by a
 concurrent dpctl visible within 2 s; the master killed and restarted.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -19,15 +20,28 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import (ROOT, SCALARS, SERVER_ENTRY, PACKAGE_ENTRY,  # noqa
-                     ROW_ENTRY, OBJECTS, Stack, dpctl, model)
+                     ROW_ENTRY, DIST_ENTRY, OBJECTS, Stack, dpctl, model)
 
 SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
+DIST_SAMPLE = os.path.join(dpstack.DATA, "sample-dist-ps7.json")
+# A distribution of a server and a package that have no dpTable row: the
+# summarizer's instances are not SMS_DistributionPoint's.
+DIST_ONLY = json.dumps([{
+    "PackageID": "PS300001", "ServerNALPath": "\\\\DP09\\",
+    "SiteCode": "PS3", "PackageType": 0, "SecuredTypeID": 2,
+    "SecureObjectID": "PS300001", "SourceNALPath": "", "SourceVersion": 7,
+    "LastCopied": None, "SummaryDate": "2024-06-09T10:00:00Z",
+    "State": 3}])
 
 
 def make_db(directory):
     db = os.path.join(directory, "dp.db")
+    only = os.path.join(directory, "dist-only.json")
+    with open(only, "w") as f:
+        f.write(DIST_ONLY)
     dpctl(db, "init")
     dpctl(db, "import", SAMPLE)
+    dpctl(db, "import", DIST_SAMPLE, only)
     return db
 
 
@@ -60,7 +74,8 @@ class ServedModel(unittest.TestCase):
 
     def test_each_table_walk(self):
         want = model(self.db)
-        for prefix in (SCALARS, SERVER_ENTRY, PACKAGE_ENTRY, ROW_ENTRY):
+        for prefix in (SCALARS, SERVER_ENTRY, PACKAGE_ENTRY, ROW_ENTRY,
+                       DIST_ENTRY):
             got = self.stack.walk(prefix)
             exp = [w for w in want if w[0].startswith(prefix + ".")]
             self.assertTrue(exp, prefix)
@@ -90,9 +105,10 @@ class ServedModel(unittest.TestCase):
                         "last_import_ms FROM meta").fetchone()
         con.close()
         got = dict((o, (t, v)) for o, t, v in self.stack.get(
-            *["%s.%d.0" % (SCALARS, i) for i in range(1, 14)]))
-        self.assertEqual(got[SCALARS + ".1.0"], ("Gauge32", 4))
-        self.assertEqual(got[SCALARS + ".2.0"], ("Gauge32", 6))
+            *["%s.%d.0" % (SCALARS, i) for i in range(1, 20)]))
+        # DP09 and PS300001 have a distribution state, no dpTable row.
+        self.assertEqual(got[SCALARS + ".1.0"], ("Gauge32", 5))
+        self.assertEqual(got[SCALARS + ".2.0"], ("Gauge32", 7))
         self.assertEqual(got[SCALARS + ".3.0"], ("Gauge32", 24))
         self.assertEqual([got["%s.%d.0" % (SCALARS, i)][1]
                           for i in range(1, 9)], list(m[:8]))
@@ -106,6 +122,12 @@ class ServedModel(unittest.TestCase):
         self.assertEqual(got[SCALARS + ".11.0"][0], "STRING")
         self.assertEqual(len(got[SCALARS + ".11.0"][1]), 11)
         self.assertEqual(got[SCALARS + ".13.0"], ("Gauge32", 0))
+        # dpDistRows and its buckets: the sample's 24 (18 installed;
+        # pending, updating; retrying; two failed; monitoring) and DP09's
+        # failed one.
+        self.assertEqual([got["%s.%d.0" % (SCALARS, i)]
+                          for i in range(14, 20)],
+                         [("Gauge32", v) for v in (25, 18, 2, 1, 3, 1)])
 
     def test_get_misses(self):
         cases = [
@@ -126,7 +148,10 @@ class ServedModel(unittest.TestCase):
             (PACKAGE_ENTRY + ".2.0", "noSuchInstance"),
             (SCALARS + ".3.1", "noSuchInstance"),
             (SCALARS + ".3", "noSuchInstance"),
-            (SCALARS + ".14.0", "noSuchObject"),
+            (SCALARS + ".20.0", "noSuchObject"),
+            (DIST_ENTRY + ".10.1.1", "noSuchObject"),  # for notify
+            (DIST_ENTRY + ".4.1.999", "noSuchInstance"),
+            (DIST_ENTRY + ".4.1", "noSuchInstance"),
             (OBJECTS + ".9.1", "noSuchObject"),
         ]
         for oid, want in cases:
@@ -135,7 +160,9 @@ class ServedModel(unittest.TestCase):
 
     def test_get_hits(self):
         got = self.stack.get(ROW_ENTRY + ".9.1.1", ROW_ENTRY + ".15.1.1",
-                             SERVER_ENTRY + ".4.1", PACKAGE_ENTRY + ".2.1")
+                             SERVER_ENTRY + ".4.1", PACKAGE_ENTRY + ".2.1",
+                             DIST_ENTRY + ".4.2.2", DIST_ENTRY + ".9.1.1",
+                             SERVER_ENTRY + ".15.2", PACKAGE_ENTRY + ".18.2")
         want = model(self.db)
         exp = dict((o, (t, v)) for o, t, v in want)
         for oid, typ, val in got:
@@ -149,6 +176,7 @@ class ServedModel(unittest.TestCase):
     def test_getnext_edges(self):
         want = [o for o, _, _ in model(self.db)]
         rows = [o for o in want if o.startswith(ROW_ENTRY + ".")]
+        first_dist = [o for o in want if o.startswith(DIST_ENTRY + ".")][0]
         first_row = rows[0]
         last_status = [o for o in rows if o.startswith(ROW_ENTRY + ".18.")]
         s1 = first_row.split(".")[-2]
@@ -162,8 +190,10 @@ class ServedModel(unittest.TestCase):
             (ROW_ENTRY + ".0", first_row),
             (ROW_ENTRY + ".1", first_row),
             (ROW_ENTRY + ".1." + s1, first_row),
-            (ROW_ENTRY + ".23.4294967295", None),
-            (ROW_ENTRY + ".23.4294967295.4294967295", None),
+            (ROW_ENTRY + ".23.4294967295", first_dist),
+            (ROW_ENTRY + ".23.4294967295.4294967295", first_dist),
+            (DIST_ENTRY + ".9.4294967295", None),
+            (DIST_ENTRY + ".10", None),
             (OBJECTS + ".4", first_row),
             (OBJECTS + ".3.2", first_row),  # past dpPackageEntry
         ]
@@ -185,7 +215,9 @@ class ServedModel(unittest.TestCase):
         self.assertEqual(self.next_of(last_status[-1]), first22)
         self.assertEqual(self.next_of(ROW_ENTRY + ".19"), first22)
         last23 = [o for o in rows if o.startswith(ROW_ENTRY + ".23.")][-1]
-        self.assertFalse(self.next_of(last23).startswith(ROOT))
+        self.assertEqual(self.next_of(last23), first_dist)
+        dists = [o for o in want if o.startswith(DIST_ENTRY + ".")]
+        self.assertFalse(self.next_of(dists[-1]).startswith(ROOT))
         # A 128-sub-identifier OID is answered, not crashed on.
         long_oid = ROW_ENTRY + ".18.1" + ".1" * (128 - 13)
         self.assertEqual(len(long_oid.strip(".").split(".")), 128)
@@ -369,9 +401,12 @@ class Snmptable(unittest.TestCase):
                 self.assertEqual(header[0].split("|"), [
                     "dpSrvNALPath", "dpSrvName", "dpSrvSiteCode",
                     "dpSrvRows", "dpSrvRowsNone", "dpSrvRowsUpdated",
-                    "dpSrvRowsAdded", "dpSrvRowsDeleted", "dpSrvRowsOther"])
+                    "dpSrvRowsAdded", "dpSrvRowsDeleted", "dpSrvRowsOther",
+                    "dpSrvDistRows", "dpSrvDistInstalled",
+                    "dpSrvDistInProgress", "dpSrvDistRetrying",
+                    "dpSrvDistFailed", "dpSrvDistOther"])
                 body = lines[lines.index(header[0]) + 1:]
-                self.assertEqual(len([b for b in body if b]), 4)
+                self.assertEqual(len([b for b in body if b]), 5)
                 self.assertTrue(any("|DP01.corp.contoso.com|PS1|" in b
                                     for b in body), body)
         finally:

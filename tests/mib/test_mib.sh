@@ -156,6 +156,26 @@ dpCompliance		$r.2.1.1
 dpNotificationGroup	$r.2.2.6
 dpSummaryObjectsGroup	$r.2.2.7
 dpSummaryNotificationGroup	$r.2.2.8
+dpDistRows		$r.1.1.14
+dpDistOther		$r.1.1.19
+dpSrvDistRows		$r.1.2.1.11
+dpSrvDistOther		$r.1.2.1.16
+dpPkgDistRows		$r.1.3.1.14
+dpPkgDistOther		$r.1.3.1.19
+dpDistTable		$r.1.6
+dpDistEntry		$r.1.6.1
+dpDistPackageID		$r.1.6.1.1
+dpDistState		$r.1.6.1.4
+dpDistStateSince	$r.1.6.1.9
+dpDistPreviousState	$r.1.6.1.10
+dpDistStateEventSeq	$r.1.6.1.12
+dpDistStateChange	$r.0.3
+dpSummaryDistChanges	$r.1.5.9
+dpSummaryDistRemoved	$r.1.5.15
+dpDistGroup		$r.2.2.9
+dpDistNotifyObjectsGroup	$r.2.2.10
+dpDistNotificationGroup	$r.2.2.11
+dpSummaryDistObjectsGroup	$r.2.2.12
 EOF
 
 while read -r name access; do
@@ -179,6 +199,13 @@ dpSummaryToUpdated	accessible-for-notify
 dpSummaryToAdded	accessible-for-notify
 dpSummaryToDeleted	accessible-for-notify
 dpSummaryToOther	accessible-for-notify
+dpDistState		read-only
+dpDistStateSince	read-only
+dpDistPreviousState	accessible-for-notify
+dpDistStateChangeTime	accessible-for-notify
+dpDistStateEventSeq	accessible-for-notify
+dpSummaryDistChanges	accessible-for-notify
+dpSummaryDistRemoved	accessible-for-notify
 EOF
 
 got=$(snmpt -Td "$module::dpStatusChange" 2>&1 |
@@ -189,8 +216,18 @@ want='{ dpStatus, dpPreviousStatus, dpPackageID, dpServerNALPath, dpSiteCode, dp
 # src/agent/dp_notify.c sends these varbinds in this order.
 got=$(snmpt -Td "$module::dpStatusSummary" 2>&1 |
     sed -n 's/^[[:space:]]*OBJECTS[[:space:]]*//p')
-want='{ dpSummaryTransitions, dpSummaryFirstSeq, dpSummaryLastSeq, dpSummaryToNone, dpSummaryToUpdated, dpSummaryToAdded, dpSummaryToDeleted, dpSummaryToOther }'
+want='{ dpSummaryTransitions, dpSummaryFirstSeq, dpSummaryLastSeq, dpSummaryToNone, dpSummaryToUpdated, dpSummaryToAdded, dpSummaryToDeleted, dpSummaryToOther, dpSummaryDistChanges, dpSummaryDistToInstalled, dpSummaryDistToInProgress, dpSummaryDistToRetrying, dpSummaryDistToFailed, dpSummaryDistToOther, dpSummaryDistRemoved }'
 [ "$got" = "$want" ] || fail "dpStatusSummary OBJECTS are '$got'"
+
+got=$(snmpt -Td "$module::dpDistStateChange" 2>&1 |
+    sed -n 's/^[[:space:]]*OBJECTS[[:space:]]*//p')
+want='{ dpDistState, dpDistPreviousState, dpDistPackageID, dpDistServerNALPath, dpDistSiteCode, dpDistStateChangeTime, dpDistStateEventSeq }'
+[ "$got" = "$want" ] || fail "dpDistStateChange OBJECTS are '$got'"
+
+got=$(snmpt -Td "$module::dpDistEntry" 2>&1 |
+    sed -n 's/^[[:space:]]*INDEX[[:space:]]*//p')
+[ "$got" = '{ dpServerIndex, dpPackageIndex }' ] ||
+    fail "dpDistEntry INDEX is '$got'"
 
 got=$(snmpt -Td "$module::dpEntry" 2>&1 |
     sed -n 's/^[[:space:]]*INDEX[[:space:]]*//p')
