@@ -189,6 +189,21 @@ def expected_status_change(ev):
             (col % 21, "Gauge32", ev["seq"] & 0xffffffff)]
 
 
+def expected_dist_change(ev):
+    """The varbinds after sysUpTime.0 of the dpDistStateChange of ev, a
+    status_event row of kind 1 (status and prev_status hold States)."""
+    inst = ".%d.%d" % (ev["server_idx"], ev["package_idx"])
+    col = DIST_ENTRY + ".%d" + inst
+    return [(SNMP_TRAP_OID, "OID", DIST_CHANGE),
+            (col % 4, "INTEGER", ev["status"]),
+            (col % 10, "INTEGER", ev["prev_status"]),
+            (col % 1, "STRING", ev["package_id"].encode()),
+            (col % 2, "STRING", ev["server_nal_path"].encode()),
+            (col % 3, "STRING", ev["site_code"].encode()),
+            (col % 11, "STRING", ms_date_and_time(ev["at_ms"])),
+            (col % 12, "Gauge32", ev["seq"] & 0xffffffff)]
+
+
 def seqs_of(receiver, after=0):
     """dpSequence of the dpStatusChanges a TrapReceiver got, after seq."""
     return [t.seq for t in receiver.of(STATUS_CHANGE)
@@ -465,6 +480,7 @@ SYS_UPTIME = ".1.3.6.1.2.1.1.3.0"
 SNMP_TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
 STATUS_CHANGE = ROOT + ".0.1"
 STATUS_SUMMARY = ROOT + ".0.2"
+DIST_CHANGE = ROOT + ".0.3"
 SUMMARY = OBJECTS + ".5"
 
 
@@ -505,6 +521,11 @@ class Trap:
     def seq(self):
         """dpStatusEventSeq of a dpStatusChange, else None."""
         return self.value(ROW_ENTRY + ".21")[1]
+
+    @property
+    def dist_seq(self):
+        """dpDistStateEventSeq of a dpDistStateChange, else None."""
+        return self.value(DIST_ENTRY + ".12")[1]
 
     def __repr__(self):
         return "Trap(v%s %s %r)" % (self.version, self.user, self.varbinds)

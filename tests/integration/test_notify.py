@@ -508,7 +508,8 @@ class Summary(Base):
         self.assertTrue(all(by) and other, (by, other))
         want = [(SNMP_TRAP_OID, "OID", STATUS_SUMMARY)] + [
             (SUMMARY + ".%d.0" % i, "Gauge32", v) for i, v in enumerate(
-                [n, evs[0]["seq"], evs[-1]["seq"]] + by + [other], 1)]
+                [n, evs[0]["seq"], evs[-1]["seq"]] + by + [other] +
+                [0] * 7, 1)]  # no distribution States changed
         self.assertEqual(sums[0].varbinds[0][0], SYS_UPTIME)
         self.assertEqual(sums[0].varbinds[1:], want)
         # None of the summarised ones is sent alone; the next are.
