@@ -36,7 +36,8 @@ trap 'echo; echo "stopping the demo"; exit 0' INT TERM
 
 db=$work/dpagent.db
 "$build/dpctl" --db "$db" init
-"$build/dpctl" --db "$db" import tests/data/sample-ps7.json
+"$build/dpctl" --db "$db" import tests/data/sample-ps7.json \
+    tests/data/sample-dist-ps7.json
 
 cat >"$work/snmpd.conf" <<EOF
 agentaddress udp:127.0.0.1:$port
@@ -74,6 +75,20 @@ snmptable -Cb -Ci "${snmp[@]}" dpServerTable
 echo
 snmptable -Cb -Ci "${snmp[@]}" dpPackageTable
 echo
+echo "== distribution health (SMS_PackageStatusDistPointsSummarizer) =="
+snmpget -OqvU "${snmp[@]}" dpDistRows.0 dpDistInstalled.0 \
+    dpDistInProgress.0 dpDistRetrying.0 dpDistFailed.0 dpDistOther.0 |
+    paste -sd' ' - | awk '{ printf "rows %s: installed %s, in progress %s, " \
+    "retrying %s, failed %s, other %s\n", $1, $2, $3, $4, $5, $6 }'
+echo "not installed (dpDistState), by index dpServerIndex.dpPackageIndex:"
+snmpwalk -OqsU "${snmp[@]}" dpDistState | grep -v ' installed$' |
+    while read -r name state; do
+	i=${name#dpDistState.}
+	set -- $(snmpget -OqvU "${snmp[@]}" "dpDistPackageID.$i" \
+	    "dpSrvName.${i%%.*}")
+	printf '  %-6s %-10s %-26s %s\n' "$i" "$1" "$2" "$state"
+done
+echo
 echo "== snmpwalk of dpTable (every SMS_DistributionPoint property) =="
 snmpwalk "${snmp[@]}" dpTable
 
@@ -85,11 +100,13 @@ In another terminal:
   export MIBDIRS=$MIBDIRS MIBS=DISTRIBUTION-POINT-MIB
   snmpget  -v2c -c public 127.0.0.1:$port dpRowCount.0 dpRowsDeleted.0 dpLastImportAge.0
   snmpwalk -v2c -c public 127.0.0.1:$port dpStatus.1      # the rows of server 1
+  snmpwalk -v2c -c public 127.0.0.1:$port dpDistState     # failed: installFailed(3), removalFailed(6)
   snmptable -v2c -c public -Cb 127.0.0.1:$port dpServerTable
   $build/dpctl --db $db list
 
 Status is the last action ConfigMgr took for the package on the
-distribution point (none, updated, added, deleted), not success or failure.
+distribution point (none, updated, added, deleted), not success or failure;
+dpDistState says whether the content got there.
 EOF
 if [ -n "${DEMO_ONESHOT:-}" ]; then
 	exit 0

@@ -28,6 +28,21 @@ class Demo(unittest.TestCase):
                       out)
         self.assertIn("SNMP table: DISTRIBUTION-POINT-MIB::dpPackageTable",
                       out)
+        # The distribution health of the sample: two failed, one
+        # retrying, and which.
+        self.assertIn("rows 24: installed 18, in progress 2, retrying 1, "
+                      "failed 2, other 1\n", out)
+        listed = out[out.index("not installed (dpDistState)"):
+                     out.index("== snmpwalk")].splitlines()[1:]
+        self.assertEqual([x.split() for x in listed if x], [
+            ["1.5", "PS10005A", "DP01.corp.contoso.com", "contentUpdating"],
+            ["2.2", "PS100034", "DP02.corp.contoso.com", "installFailed"],
+            ["3.4", "PS100057", "DP03.branch.contoso.com",
+             "contentMonitoring"],
+            ["3.6", "PS200003", "DP03.branch.contoso.com",
+             "installRetrying"],
+            ["4.3", "PS100041", "DP04.corp.contoso.com", "installPending"],
+            ["4.4", "PS100057", "DP04.corp.contoso.com", "removalFailed"]])
         walk = [x for x in out.splitlines()
                 if x.startswith("DISTRIBUTION-POINT-MIB::dp")]
         self.assertEqual(len(walk), 24 * 20)
