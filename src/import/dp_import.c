@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -926,11 +927,12 @@ imp_find_key(const struct dp_record *rec, const char *file,
 	(void)file;
 	if (record_no > d->stop)
 		return -1;
-	/* Exactly as the store compares: byte for byte, case included,
-	 * within one class. */
-	if (rec->cls == d->cls && strcmp(rec->package_id, d->key[0]) == 0 &&
-	    strcmp(rec->server_nal_path, d->key[1]) == 0 &&
-	    strcmp(rec->site_code, d->key[2]) == 0) {
+	/* As the store compares: without regard to ASCII case (WMI's
+	 * keys), within one class. */
+	if (rec->cls == d->cls &&
+	    strcasecmp(rec->package_id, d->key[0]) == 0 &&
+	    strcasecmp(rec->server_nal_path, d->key[1]) == 0 &&
+	    strcasecmp(rec->site_code, d->key[2]) == 0) {
 		d->found = record_no;
 		return -1;
 	}

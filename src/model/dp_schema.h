@@ -635,7 +635,15 @@ static const char *const dp_migrations[] = {
 	"  UPDATE meta SET packages = packages + "
 	"    (NEW.rows > 0 OR NEW.d_rows > 0) - "
 	"    (OLD.rows > 0 OR OLD.d_rows > 0) WHERE id = 1; "
-	"END;",
+	"END;"
+
+	/* WMI compares the keys without regard to case: they are found so
+	 * (ASCII case), and the first spelling seen is kept.  Not UNIQUE:
+	 * an older database may hold two spellings already. */
+	"CREATE INDEX server_key_nocase ON server ("
+	"  nal_path COLLATE NOCASE, site_code COLLATE NOCASE);"
+	"CREATE INDEX package_key_nocase ON package ("
+	"  package_id COLLATE NOCASE);",
 };
 
 #define DP_MIGRATIONS ((int)(sizeof(dp_migrations) / sizeof(dp_migrations[0])))

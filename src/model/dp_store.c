@@ -168,9 +168,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "n_added, n_deleted, n_other, last_change_ms, change_counter, "
 	    "last_import_ms, pending_writes, " DIST_COUNTS " FROM meta "
 	    "WHERE id = 1",
+	/* Case-insensitively, as WMI compares keys; the first spelling. */
 	[S_SERVER_FIND] = "SELECT idx FROM server "
-	    "WHERE nal_path = ?1 AND site_code = ?2",
-	[S_PACKAGE_FIND] = "SELECT idx FROM package WHERE package_id = ?1",
+	    "WHERE nal_path = ?1 COLLATE NOCASE AND "
+	    "site_code = ?2 COLLATE NOCASE ORDER BY idx LIMIT 1",
+	[S_PACKAGE_FIND] = "SELECT idx FROM package "
+	    "WHERE package_id = ?1 COLLATE NOCASE ORDER BY idx LIMIT 1",
 	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
@@ -349,8 +352,23 @@ upsert_sql(char *buf, size_t size, const char *table,
 	if (since)
 		sql_add(&t, ", state_since_ms");
 	sql_add(&t, ") VALUES (:server_idx, :package_idx");
-	for (i = 0; i < n; i++)
-		sql_add(&t, ", coalesce(:%s, %s)", cols[i].col, cols[i].dflt);
+	for (i = 0; i < n; i++) {
+		/* A row that comes back (a snapshot removed it) while a write
+		 * of it waits for ConfigMgr takes the written value, as an
+		 * update keeps it: the write wins until acknowledged. */
+		if (cols[i].snmp_wins)
+			sql_add(&t, ", coalesce(CASE WHEN (SELECT pending_writes "
+			    "FROM meta WHERE id = 1) > 0 THEN (SELECT "
+			    "o.new_value FROM outbox o WHERE o.server_idx = "
+			    ":server_idx AND o.package_idx = :package_idx AND "
+			    "o.property = '%s' AND o.acked_ms IS NULL AND "
+			    "o.withdrawn_ms IS NULL ORDER BY o.id DESC LIMIT 1) "
+			    "END, :%s, %s)", cols[i].prop, cols[i].col,
+			    cols[i].dflt);
+		else
+			sql_add(&t, ", coalesce(:%s, %s)", cols[i].col,
+			    cols[i].dflt);
+	}
 	if (since)
 		sql_add(&t, ", %s", SQL_NOW_MS);
 	sql_add(&t, ") ON CONFLICT (server_idx, package_idx) DO UPDATE SET ");

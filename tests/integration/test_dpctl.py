@@ -196,6 +196,38 @@ class Dpctl(unittest.TestCase):
         again = [k for k in keys(self.db) if k in first]
         self.assertEqual(again, first)
 
+    def test_keys_ignore_case(self):
+        """Issue 18, item 6: "ps1" is PS1, "ps100012" is PS100012, as WMI
+        compares them: the first spelling is kept, nothing is added, and
+        two spellings of one key in one run are a duplicate."""
+        dpctl(self.db, "init")
+        dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
+        first = keys(self.db)
+        with open(os.path.join(DATA, "sample-ps7.json"),
+                  encoding="utf-8") as f:
+            recs = __import__("json").load(f)
+        for r in recs:
+            r["SiteCode"] = r["SiteCode"].lower()
+            r["PackageID"] = r["PackageID"].lower()
+            r["ServerNALPath"] = r["ServerNALPath"].upper()
+        low = os.path.join(self.tmp, "lower.json")
+        with open(low, "w", encoding="utf-8") as f:
+            __import__("json").dump(recs, f)
+        r = dpctl(self.db, "import", "--snapshot", low)
+        self.assertIn("24 records: 0 inserted, 0 updated, 24 unchanged, "
+                      "0 removed", r.stderr)
+        self.assertEqual(keys(self.db), first)
+        before = dump(self.db)
+        r = self.run_dpctl("--db", self.db, "import",
+                           os.path.join(DATA, "sample-ps7.json"), low)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("lower.json: record 1 (PackageID ps100012): same "
+                      "class key (PackageID, ServerNALPath, SiteCode) as "
+                      "record 1 of %s" % os.path.join(DATA,
+                                                      "sample-ps7.json"),
+                      r.stderr)
+        self.assertEqual(dump(self.db), before)
+
     def test_control_characters_escaped(self):
         """Issue 18, item 9: ESC, BEL, a newline from an import or a SET
         are shown as \\xNN by list, show and pending; --json is exact."""

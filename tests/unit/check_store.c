@@ -730,6 +730,115 @@ START_TEST(test_prune)
 }
 END_TEST
 
+
+/*
+ * Issue 18, item 4: a snapshot removes a row with a pending ISVString
+ * write; a later import brings the row back.  The written value must be
+ * served again, as the import says ("kept") and dpISVStringPending shows:
+ * the write waits for ConfigMgr whatever happened to the row meanwhile.
+ */
+START_TEST(test_pending_write_survives_removal)
+{
+	struct dp_import_counts c;
+	struct dp_record r;
+	struct dp_row row;
+	int64_t id;
+
+	import_grid(1, 2, false, NULL);
+	ck_assert_int_eq(dp_store_write_begin(st), 0);
+	ck_assert_int_eq(dp_store_set_isv_string(st, 1, 2, "owner=snmp", 7,
+	    NULL, &id), 1);
+	ck_assert_int_eq(dp_store_write_end(st, true), 0);
+
+	/* Row (1, 2) absent from a complete export: removed. */
+	ck_assert_int_eq(dp_store_import_begin(st, true), 0);
+	record(&r, 1, 1, 0);
+	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+	ck_assert_int_eq(dp_store_import_end(st, true, &c), 0);
+	ck_assert_uint_eq(c.removed, 1);
+	ck_assert_int_eq(dp_store_row_get(st, 1, 2, &row), 0);
+
+	/* Back, with the export's (older) value. */
+	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
+	record(&r, 1, 2, 0);
+	r.isv_string = "";
+	r.present |= 1u << DP_P_ISV_STRING;
+	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+	ck_assert_int_eq(dp_store_import_end(st, true, &c), 0);
+	ck_assert_uint_eq(c.kept_pending, 1);
+	ck_assert_int_eq(dp_store_row_get(st, 1, 2, &row), 1);
+	ck_assert_str_eq(row.isv_string, "owner=snmp");
+	ck_assert(row.isv_string_pending);
+
+	/* Once ConfigMgr acknowledged it, its export wins again. */
+	ck_assert_int_eq(dp_store_ack(st, &id, 1, dp_now_ms()), 0);
+	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
+	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+	ck_assert_int_eq(dp_store_import_end(st, true, &c), 0);
+	ck_assert_int_eq(dp_store_row_get(st, 1, 2, &row), 1);
+	ck_assert_str_eq(row.isv_string, "");
+	ck_assert(!row.isv_string_pending);
+}
+END_TEST
+
+/*
+ * Issue 18, item 6: WMI compares the keys without regard to case, so
+ * "ps1" is site PS1 and "ps100012" package PS100012: the first spelling
+ * seen is kept, another spelling finds it, and the same key in two
+ * spellings in one import is a duplicate.
+ */
+START_TEST(test_keys_ignore_case)
+{
+	struct dp_import_counts c;
+	struct dp_record r;
+	struct dp_scalars sc;
+	struct dp_server srv;
+	struct dp_package pk;
+	char lower_nal[128], lower_pkg[16];
+	uint32_t idx;
+
+	import_grid(1, 1, false, NULL);
+	snprintf(lower_nal, sizeof(lower_nal), "%s", nal(1));
+	for (char *p = lower_nal; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	snprintf(lower_pkg, sizeof(lower_pkg), "ps1%05d", 1);
+
+	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
+	record(&r, 1, 1, 3);
+	r.site_code = "ps1";
+	r.server_nal_path = lower_nal;
+	r.package_id = lower_pkg;
+	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+	ck_assert_int_eq(dp_store_import_end(st, true, &c), 0);
+	ck_assert_uint_eq(c.inserted, 0);
+	ck_assert_uint_eq(c.updated, 1);
+	ck_assert_int_eq(dp_store_scalars(st, &sc), 0);
+	ck_assert_uint_eq(sc.servers, 1);
+	ck_assert_uint_eq(sc.packages, 1);
+	ck_assert_uint_eq(sc.rows, 1);
+	ck_assert_int_eq(dp_store_server_get(st, 1, &srv), 1);
+	ck_assert_str_eq(srv.site_code, "PS1");	/* the first spelling */
+	ck_assert_str_eq(srv.nal_path, nal(1));
+	ck_assert_int_eq(dp_store_package_get(st, 1, &pk), 1);
+	ck_assert_str_eq(pk.package_id, pkg(1));
+	ck_assert_int_eq(dp_store_server_find(st, lower_nal, "Ps1", &idx), 1);
+	ck_assert_uint_eq(idx, 1);
+	ck_assert_int_eq(dp_store_package_find(st, lower_pkg, &idx), 1);
+	ck_assert_uint_eq(idx, 1);
+
+	/* Two spellings of one key in one import: refused. */
+	ck_assert_int_eq(dp_store_import_begin(st, false), 0);
+	record(&r, 1, 1, 0);
+	ck_assert_int_eq(dp_store_import_record(st, &r), 0);
+	r.package_id = lower_pkg;
+	ck_assert_int_eq(dp_store_import_record(st, &r), -1);
+	ck_assert_ptr_nonnull(strstr(dp_store_errmsg(st), "appears more than "
+	    "once in this import"));
+	ck_assert_int_eq(dp_store_import_end(st, false, NULL), 0);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -747,6 +856,8 @@ store_suite(void)
 	tcase_add_test(tc, test_events_any_writer);
 	tcase_add_test(tc, test_counts_recount);
 	tcase_add_test(tc, test_import_semantics);
+	tcase_add_test(tc, test_pending_write_survives_removal);
+	tcase_add_test(tc, test_keys_ignore_case);
 	tcase_add_test(tc, test_file_replaced);
 	tcase_add_test(tc, test_init_beside_old_wal);
 	tcase_add_test(tc, test_data_version);
