@@ -261,6 +261,11 @@ print_scalars(struct dp_store *st)
 		printf("%s%s %" PRIu32, b ? ", " : "", bucket_names[b],
 		    sc.by_status[b]);
 	printf(")\n");
+	printf("distribution states %" PRIu32 " (", sc.dist_rows);
+	for (int b = 0; b < DP_DB_COUNT; b++)
+		printf("%s%s %" PRIu32, b ? ", " : "",
+		    dp_dist_bucket_name((enum dp_dist_bucket)b), sc.by_dist[b]);
+	printf(")\n");
 	format_ms(sc.last_import_ms, when, sizeof(when));
 	printf("last import %s\n", when);
 	format_ms(sc.last_change_ms, when, sizeof(when));
@@ -376,6 +381,32 @@ print_row(const struct dp_row *r)
 	print_enum("Status", r->status, dp_status_name(r->status));
 }
 
+/* The distribution state of a row (SMS_PackageStatusDistPointsSummarizer),
+ * under the SMS_DistributionPoint properties when there are some. */
+static void
+print_dist(const struct dp_dist_row *d, bool alone)
+{
+	char since[40];
+
+	if (alone) {
+		printf("%-16s %" PRIu32 ".%" PRIu32 "\n", "Index",
+		    d->server_idx, d->package_idx);
+		printf("%-16s %s\n", "PackageID", shown(d->package_id));
+		printf("%-16s %s\n", "ServerNALPath",
+		    shown(d->server_nal_path));
+		printf("%-16s %s\n", "SiteCode", shown(d->site_code));
+	}
+	printf("-- distribution (SMS_PackageStatusDistPointsSummarizer)\n");
+	print_enum("State", d->state, dp_dist_state_name(d->state));
+	format_ms(d->state_since_ms, since, sizeof(since));
+	printf("%-16s %s\n", "StateSince", since);
+	printf("%-16s %" PRIu32 "\n", "SourceVersion", d->source_version);
+	printf("%-16s %s\n", "LastCopied", d->last_copied);
+	printf("%-16s %s\n", "SummaryDate", d->summary_date);
+	printf("%-16s %s\n", "SourceNALPath", shown(d->source_nal_path));
+	printf("%-16s %" PRIu32 "\n", "SecuredTypeID", d->secured_type_id);
+}
+
 /* A server by index, name or NAL path; 1 found, 0 not, -1 error. */
 static int
 find_server(struct dp_store *st, const char *arg, uint32_t *idx)
@@ -406,7 +437,9 @@ cmd_show(const char *db, int argc, char **argv)
 {
 	struct dp_store *st;
 	struct dp_row *r = NULL;
+	struct dp_dist_row *d = NULL;
 	uint32_t sidx = 0, pidx = 0;
+	int drc = 0;
 	int64_t a, b;
 	char *dot;
 	int rc = -1, ex = EX_FAIL;
@@ -417,7 +450,8 @@ cmd_show(const char *db, int argc, char **argv)
 	}
 	if ((st = open_store(db, DP_STORE_READONLY)) == NULL)
 		return EX_FAIL;
-	if ((r = malloc(sizeof(*r))) == NULL)
+	if ((r = malloc(sizeof(*r))) == NULL ||
+	    (d = malloc(sizeof(*d))) == NULL)
 		goto out;
 	if (argc == 1) {
 		char buf[32];
@@ -442,17 +476,24 @@ cmd_show(const char *db, int argc, char **argv)
 		if ((rc = dp_store_package_find(st, argv[0], &pidx)) == 1)
 			rc = find_server(st, argv[1], &sidx);
 	}
-	if (argc == 1 || rc == 1)
+	if (argc == 1 || rc == 1) {
 		rc = dp_store_row_get(st, sidx, pidx, r);
+		if (rc >= 0 && (drc = dp_store_dist_get(st, sidx, pidx, d)) < 0)
+			rc = -1;
+	}
 	if (rc < 0)
 		dp_err("%s: %s", db, dp_store_errmsg(st));
-	else if (rc == 0)
+	else if (rc == 0 && drc == 0)
 		dp_err("no such row");
 	else {
-		print_row(r);
+		if (rc == 1)
+			print_row(r);
+		if (drc == 1)
+			print_dist(d, rc == 0);
 		ex = EX_OK;
 	}
 out:
+	free(d);
 	free(r);
 	dp_store_close(st);
 	return ex;

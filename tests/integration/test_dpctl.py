@@ -292,6 +292,45 @@ class Dpctl(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("no such row", r.stderr)
 
+    def test_distribution_states(self):
+        """The second class: both imported in one run, counted in list,
+        shown with the row, refused when a file mixes the classes or has
+        neither; the summary line of each class."""
+        dpctl(self.db, "init")
+        r = dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"),
+                  os.path.join(DATA, "sample-dist-wps51-utf16.json"))
+        self.assertIn("import: 24 records: 24 inserted, 0 updated, 0 "
+                      "unchanged, 0 removed, 0 warnings", r.stderr)
+        self.assertIn("import: 24 distribution states (SMS_PackageStatus"
+                      "DistPointsSummarizer): 24 inserted, 0 updated, 0 "
+                      "unchanged, 0 removed, 0 warnings", r.stderr)
+        out = dpctl(self.db, "list").stdout
+        self.assertIn("\ndistribution states 24 (installed 18, inprogress "
+                      "2, retrying 1, failed 2, other 1)\n", out)
+        out = dpctl(self.db, "show", "PS100034",
+                    "DP02.corp.contoso.com").stdout
+        self.assertRegex(out, r"(?m)^Status +1 \(updated\)$")
+        self.assertRegex(out, r"(?m)^State +3 \(installFailed\)$")
+        self.assertRegex(out, r"(?m)^SourceVersion +4$")
+        self.assertRegex(out, r"(?m)^LastCopied +1990-01-01T00:00:00"
+                         r"\.000000$")
+        self.assertRegex(out, r"(?m)^SummaryDate +2024-06-02T09:15:30"
+                         r"\.008000\+00:00$")
+        before = dump(self.db)
+        for name, want in (
+                ("bad-dist-mixed.json", "record 2 (PackageID PS100034): "
+                 "field State: a property of SMS_PackageStatusDistPoints"
+                 "Summarizer in a record with Status"),
+                ("bad-dist-neither.json", "record 1 (PackageID PS100012): "
+                 "no property tells its class")):
+            r = self.run_dpctl("--db", self.db, "import",
+                               os.path.join(DATA, name))
+            self.assertEqual(r.returncode, 1, name)
+            self.assertIn(name + ": " + want, r.stderr)
+            self.assertIn("import refused; the database is unchanged",
+                          r.stderr)
+            self.assertEqual(dump(self.db), before, name)
+
     def test_backup_restore(self):
         dpctl(self.db, "init")
         dpctl(self.db, "import", os.path.join(DATA, "sample-ps7.json"))
