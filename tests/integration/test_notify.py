@@ -646,6 +646,190 @@ class Handler(unittest.TestCase):
             "added=3 deleted=4 other=0 from=localhost"])
         self.assertFalse(os.path.exists(canary))
 
+    def named_time(self, line):
+        """A handler line's at= as it is with the MIB loaded in snmptrapd
+        (Net-SNMP's DateAndTime display, no zero padding)."""
+        return re.sub(r"at=(\d+)-(\d+)-(\d+)T0?(\d+):(\d+):(\d+)"
+                      r"\.(\d)\+00:00",
+                      lambda m: "at=%s-%d-%d,%d:%d:%d.%s,+0:0" % (
+                          m.group(1), int(m.group(2)), int(m.group(3)),
+                          int(m.group(4)), int(m.group(5)), int(m.group(6)),
+                          m.group(7)), line)
+
+    def test_dist_end_to_end(self):
+        """dpDistStateChange from dpagentd (or dpagent.so) as dpctl import
+        changes States: one line each, with and without the MIB; past
+        notifyBacklog one dpStatusSummary line with the State buckets."""
+        states = {-1: "absent(-1)", 0: "installed(0)",
+                  1: "installPending(1)", 2: "installRetrying(2)",
+                  3: "installFailed(3)", 4: "removalPending(4)",
+                  5: "removalRetrying(5)", 6: "removalFailed(6)",
+                  7: "contentUpdating(7)", 8: "contentMonitoring(8)"}
+        mibs = (os.path.join(dpstack.BUILD, "base-mibs") + ":" +
+                os.path.join(dpstack.SOURCE, "mibs"),
+                "DISTRIBUTION-POINT-MIB")
+        plain, plain_out = self.receiver("dist-plain")
+        named, named_out = self.receiver("dist-named", mibs)
+        d = os.path.join(self.tmp, "dist")
+        os.mkdir(d)
+        db = make_db(d)
+        import json
+        with open(os.path.join(dpstack.DATA, "sample-dist-ps7.json"),
+                  encoding="utf-8") as f:
+            sample = json.load(f)
+
+        def key(rec):
+            return (rec["ServerNALPath"].rsplit("\\", 2)[-2],
+                    rec["PackageID"])
+
+        def dist_import(name, states_by_key, drop=(), snapshot=False):
+            recs = []
+            for rec in sample:
+                if key(rec) in drop:
+                    continue
+                rec = dict(rec)
+                rec["State"] = states_by_key.get(key(rec), 0)
+                recs.append(rec)
+            path = os.path.join(d, name)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(recs, f)
+            dpctl(db, "import", *(["--snapshot", path] if snapshot else
+                                  [path]))
+
+        # every distribution installed: no event at first appearance
+        dist_import("clean.json", {})
+        self.assertEqual(events(db), [])
+        dp02 = ("DP02.corp.contoso.com", "PS100034")
+        dp01 = ("DP01.corp.contoso.com", "PS100012")
+        dp04 = ("DP04.corp.contoso.com", "PS100041")
+
+        def expected(evs):
+            out = []
+            for e in evs:
+                self.assertEqual(e["kind"], 1)
+                srv = query(db, "SELECT name FROM server WHERE idx = ?",
+                            e["server_idx"])[0]["name"]
+                at = time.strftime("%Y-%m-%dT%H:%M:%S",
+                                   time.gmtime(e["at_ms"] // 1000))
+                out.append(
+                    "dpDistStateChange seq=%d index=%d.%d server=%s site=%s "
+                    "package=%s state=%s->%s at=%s.%d+00:00 from=localhost"
+                    % (e["seq"], e["server_idx"], e["package_idx"], srv,
+                       e["site_code"], e["package_id"],
+                       states.get(e["prev_status"], str(e["prev_status"])),
+                       states.get(e["status"], str(e["status"])), at,
+                       e["at_ms"] % 1000 // 100))
+            return out
+
+        def got(path, n):
+            return [re.sub(r"from=\S+$", "from=localhost", x)
+                    for x in self.lines(path, n)]
+
+        conf = agent_conf(d, notifyRate=100, notifyBacklog=10)
+        with Stack(db, sinks=[plain.sink(), named.sink()]) as st:
+            st.start_master()
+            st.start_agent("-c", conf)
+            # installFailed(3) and back; a State ConfigMgr may add (9);
+            # a row removed by a snapshot of the class (absent(-1))
+            dist_import("failed.json", {dp02: 3, dp01: 9, dp04: 1})
+            wait_delivered(db, last_seq(db))
+            dist_import("back.json", {dp04: 1})
+            wait_delivered(db, last_seq(db))
+            dist_import("snap.json", {}, drop={dp04}, snapshot=True)
+            evs = events(db)
+            self.assertEqual([(e["package_id"], e["prev_status"],
+                               e["status"]) for e in evs],
+                             [("PS100012", 0, 9), ("PS100034", 0, 3),
+                              ("PS100041", 0, 1),
+                              ("PS100012", 9, 0), ("PS100034", 3, 0),
+                              ("PS100041", 1, -1)])
+            want = expected(evs)
+            self.assertEqual(got(plain_out, len(want)), want)
+            self.assertEqual(got(named_out, len(want)),
+                             [self.named_time(x) for x in want])
+            self.assertIn(" server=DP02.corp.contoso.com site=PS1 "
+                          "package=PS100034 state=installed(0)->"
+                          "installFailed(3) at=", want[1])
+            wait_delivered(db, last_seq(db))
+
+            # more than notifyBacklog wait when dpagentd (dpagent.so)
+            # comes back: one summary, every bucket in it
+            st.stop_agent()
+            before = last_seq(db)
+            dist_import("pre.json", dict((key(r), 1 + i % 8)
+                                         for i, r in enumerate(sample)))
+            dist_import("many.json", dict((key(r), i % 9)
+                                          for i, r in enumerate(sample)),
+                        drop={("DP03.branch.contoso.com", "PS100057")},
+                        snapshot=True)
+            st.start_agent("-c", conf)
+            evs = events(db, before)
+            self.assertGreater(len(evs), 10)
+            buckets = [(0,), (1, 4, 7), (2, 5), (3, 6)]
+            counts = [sum(1 for e in evs if e["status"] in b)
+                      for b in buckets]
+            other = sum(1 for e in evs if e["status"] == 8 or
+                        e["status"] > 8)
+            removed = sum(1 for e in evs if e["status"] == -1)
+            self.assertEqual(sum(counts) + other + removed, len(evs))
+            self.assertEqual(removed, 1)
+            self.assertTrue(all(counts) and other, (counts, other))
+            line = ("dpStatusSummary seq=%d..%d transitions=%d none=0 "
+                    "updated=0 added=0 deleted=0 other=0 dist=%d "
+                    "dist_installed=%d dist_inprogress=%d dist_retrying=%d "
+                    "dist_failed=%d dist_other=%d dist_removed=%d "
+                    "from=localhost" % ((evs[0]["seq"], evs[-1]["seq"],
+                                         len(evs), len(evs)) +
+                                        tuple(counts) + (other, removed)))
+            n = len(want) + 1
+            self.assertEqual(got(plain_out, n)[-1:], [line])
+            self.assertEqual(got(named_out, n)[-1:], [line])
+
+    def test_dist_hostile_values_and_summary(self):
+        """dpDistStateChange and a summary with distribution counts as
+        any sender may make them: numbers, values outside the
+        enumeration, hostile strings."""
+        rx, out = self.receiver("dist-hostile")
+        canary = os.path.join(self.tmp, "pwned-dist")
+        c = dpstack.DIST_ENTRY
+        base = ["snmptrap", "-v2c", "-c", "public", "-m", "", "-M",
+                "/dev/null", rx.address(), ""]
+        subprocess.run(base + [
+            dpstack.DIST_CHANGE,
+            c + ".4.7.9", "i", "-1",
+            c + ".10.7.9", "i", "6",
+            c + ".1.7.9", "s", "PS1$(touch %s)`touch %s`;*" %
+            (canary, canary),
+            c + ".2.7.9", "s", '["Display=\\\\DP9\\"]MSWNET:'
+                               '["SMS_SITE=P1"]\\\\DP9.x\\',
+            c + ".3.7.9", "s", "P'1",
+            c + ".11.7.9", "x", "07EA0B1808363B05",
+            c + ".12.7.9", "u", "17"], check=True, timeout=30)
+        subprocess.run(base + [
+            dpstack.DIST_CHANGE,
+            c + ".4.1.2", "i", "12",
+            c + ".10.1.2", "s", "installFailed(3); rm -rf /",
+            c + ".12.1.2", "s", "18$(touch %s)" % canary],
+            check=True, timeout=30)
+        subprocess.run(base + [STATUS_SUMMARY] + sum(
+            [[SUMMARY + ".%d.0" % i, "u", str(v)] for i, v in
+             enumerate([10, 5, 14, 1, 0, 0, 1, 2, 6, 1, 0, 2, 3, 0, 0], 1)],
+            []), check=True, timeout=30)
+        got = [re.sub(r"from=\S+$", "from=localhost", x)
+               for x in self.lines(out, 3)]
+        self.assertEqual(got, [
+            "dpDistStateChange seq=17 index=7.9 server=DP9.x site=P'1 "
+            "package=PS1$(touch %s)`touch %s`;* "
+            "state=removalFailed(6)->absent(-1) at=2026-11-24T08:54:59.5 "
+            "from=localhost" % (canary, canary),
+            "dpDistStateChange seq=? index=1.2 server=? site=? package=? "
+            "state=?->12 at=? from=localhost",
+            "dpStatusSummary seq=5..14 transitions=10 none=1 updated=0 "
+            "added=0 deleted=1 other=2 dist=6 dist_installed=1 "
+            "dist_inprogress=0 dist_retrying=2 dist_failed=3 dist_other=0 "
+            "dist_removed=0 from=localhost"])
+        self.assertFalse(os.path.exists(canary))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

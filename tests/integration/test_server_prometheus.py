@@ -7,25 +7,32 @@ snmpd + dpagentd.
 Static: `promtool check rules` on the shipped rules (exit 0, exactly the
 number of rules the file holds), `promtool check config` on the shipped
 prometheus.yml and on a private copy that differs from it only in
-targets, the exporter's address and the two intervals (checked path by
-path), with the shipped rule file itself (a symlink, unchanged); every
-metric an alert expression names is one that snmp.yml produces.
+targets, the exporter's address, the two intervals and the dpagent_dist
+job's timeout (checked path by path), with the shipped rule file itself
+(a symlink, unchanged); every metric an alert expression names is one
+that snmp.yml produces in the module of the job it is scraped by.
 
 Live, everything on 127.0.0.1 with random ports, in a temporary directory:
-the stack serves the sample export (with its one deleted row set back to
-updated, so that nothing alerts), prometheus-snmp-exporter runs with the
-shipped snmp.yml, prometheus with the private prometheus.yml (scrape and
-evaluation every 1 s, a private --storage.tsdb.path).  Through
-Prometheus' HTTP API: the targets and their scrape URLs are loopback and
-up, no Alertmanager or remote storage is configured; every dp series'
-value equals the model read with plain SQL, with its labels; the rules
-are loaded as shipped (names, expressions, labels, annotations) and
+the stack serves the sample exports of both classes (with the one
+deleted row set back to updated and the retrying and failed
+distributions installed, so that nothing alerts),
+prometheus-snmp-exporter runs with the shipped snmp.yml, prometheus with
+the private prometheus.yml (scrape and evaluation every 1 s, a private
+--storage.tsdb.path).  Through Prometheus' HTTP API: the targets and
+their scrape URLs are loopback and up, no Alertmanager or remote storage
+is configured; every dp series' value equals the model read with plain
+SQL, with its labels (scalars, dpServerTable, dpPackageTable, and each
+row of dpDistTable: its State as a label, since when); the rules are
+loaded as shipped (names, expressions, labels, annotations) and
 inactive.  Then, one after the other, each alert goes pending, FIRING
 with exact labels, annotations and value, and is resolved when the
 cause goes: rows imported in deleted(3) state (total and per server),
 an import 100 000 s old, no import ever (dpLastImportAge -1), dpagentd
-stopped (snmpd answers without the MIB), snmpd stopped (the scrape
-fails), the exporter stopped (both jobs down).
+stopped (snmpd answers without the MIB), snmpd stopped (the scrapes
+fail), the exporter stopped (every job down), the distribution sample
+imported (failed on DP02 and DP04, retrying on DP03; then, with their
+dpDistStateSince two days back, failing long per row) and the same rows
+imported installed.
 
 The one override: the live rule file is the shipped one with every
 `for:` set to FOR (2 s) instead of the shipped 5 minutes to an hour,
@@ -63,12 +70,23 @@ SHIPPED_CONFIG = os.path.join(PROM, "prometheus.yml")
 SHIPPED_RULES = os.path.join(PROM, "dpagent-alerts.yml")
 SNMP_YML = os.path.join(PROM, "snmp.yml")
 SAMPLE = os.path.join(dpstack.DATA, "sample-ps7.json")
+DIST = os.path.join(dpstack.DATA, "sample-dist-ps7.json")
 FOR = "2s"          # the live rules' for: (see the module's text)
 FOR_SECONDS = 2
 POLL = 0.1          # seconds between two looks at the API
-RULES = ["DpRowsDeleted", "DpServerRowsDeleted", "DpImportStale",
-         "DpNeverImported", "DpScrapeFailing", "DpAgentNotServing",
-         "SnmpExporterDown"]
+RULES = ["DpRowsDeleted", "DpServerRowsDeleted", "DpDistributionFailed",
+         "DpDistributionRetrying", "DpDistributionFailingLong",
+         "DpImportStale", "DpNeverImported", "DpScrapeFailing",
+         "DpAgentNotServing", "SnmpExporterDown"]
+# The jobs scraping the stack, and the module each asks for.
+SNMP_JOBS = {"dpagent": "dpagent", "dpagent_dist": "dpagent_dist"}
+# DpDistStateCode's names; the retrying and failed States (the live
+# test's clean import has them installed(0)).
+DIST_STATES = {0: "installed", 1: "installPending", 2: "installRetrying",
+               3: "installFailed", 4: "removalPending", 5: "removalRetrying",
+               6: "removalFailed", 7: "contentUpdating",
+               8: "contentMonitoring"}
+ALERTING_STATES = (2, 3, 5, 6)
 # The sample's records (index in sample-ps7.json) this test changes.
 REDISTRIBUTED = [11]        # PS200003 on DP02, deleted(3) in the sample
 TO_DELETE = [0, 13, 14]     # PS100012 on DP01, PS100034 + PS100041 on DP03
@@ -116,16 +134,20 @@ def job(config, name):
 
 def private_config(snmp_target, exporter, fast=True):
     """The shipped prometheus.yml with only the targets and the exporter's
-    address changed, and with fast the two intervals (1 s)."""
+    address changed, and with fast the two intervals (1 s) and the
+    dpagent_dist job's timeout (1 s)."""
     cfg = copy.deepcopy(load_yaml(SHIPPED_CONFIG))
     if fast:
         cfg["global"]["scrape_interval"] = "1s"
         cfg["global"]["evaluation_interval"] = "1s"
-    dp = job(cfg, "dpagent")
-    dp["static_configs"][0]["targets"] = [snmp_target]
-    for r in dp["relabel_configs"]:
-        if r.get("target_label") == "__address__":
-            r["replacement"] = exporter
+        # a timeout above the interval is refused
+        job(cfg, "dpagent_dist")["scrape_timeout"] = "1s"
+    for name in SNMP_JOBS:
+        dp = job(cfg, name)
+        dp["static_configs"][0]["targets"] = [snmp_target]
+        for r in dp["relabel_configs"]:
+            if r.get("target_label") == "__address__":
+                r["replacement"] = exporter
     job(cfg, "snmp_exporter")["static_configs"][0]["targets"] = [exporter]
     return cfg
 
@@ -221,6 +243,26 @@ def export(directory, name, changes):
     return path
 
 
+def dist_export(directory, name, states):
+    """The distribution sample with the State of the records given as
+    {index: State} changed."""
+    with open(DIST, encoding="utf-8") as f:
+        records = json.load(f)
+    for i, state in states.items():
+        records[i]["State"] = state
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(records, f)
+    return path
+
+
+def dist_alerting():
+    """Indexes of the distribution sample's retrying and failed records."""
+    with open(DIST, encoding="utf-8") as f:
+        return [i for i, r in enumerate(json.load(f))
+                if r["State"] in ALERTING_STATES]
+
+
 class Static(unittest.TestCase):
     """promtool on the shipped files."""
 
@@ -273,61 +315,90 @@ class Static(unittest.TestCase):
                                                "dpagent-alerts.yml"))
         self.check_config(path)
         private = load_yaml(path)
-        dp = shipped["scrape_configs"].index(job(shipped, "dpagent"))
+        self.assertEqual([j["job_name"] for j in shipped["scrape_configs"]],
+                         ["dpagent", "dpagent_dist", "snmp_exporter"])
         ex = shipped["scrape_configs"].index(job(shipped, "snmp_exporter"))
-        addr = [i for i, r in enumerate(job(shipped, "dpagent")[
-            "relabel_configs"]) if r.get("target_label") == "__address__"]
-        self.assertEqual(len(addr), 1)
-        ports = [("scrape_configs", dp, "static_configs", 0, "targets", 0),
-                 ("scrape_configs", dp, "relabel_configs", addr[0],
-                  "replacement"),
-                 ("scrape_configs", ex, "static_configs", 0, "targets", 0)]
+        ports = [("scrape_configs", ex, "static_configs", 0, "targets", 0)]
+        for name in SNMP_JOBS:
+            dp = shipped["scrape_configs"].index(job(shipped, name))
+            addr = [i for i, r in enumerate(job(shipped, name)[
+                "relabel_configs"]) if r.get("target_label") == "__address__"]
+            self.assertEqual(len(addr), 1)
+            ports += [("scrape_configs", dp, "static_configs", 0, "targets",
+                       0),
+                      ("scrape_configs", dp, "relabel_configs", addr[0],
+                       "replacement")]
+            self.assertEqual(private["scrape_configs"][dp]["relabel_configs"][
+                addr[0]]["replacement"], "127.0.0.1:19116")
         self.assertEqual(sorted(differences(shipped, private), key=str),
                          sorted(ports, key=str))
-        self.assertEqual(private["scrape_configs"][dp]["relabel_configs"][
-            addr[0]]["replacement"], "127.0.0.1:19116")
-        # the live test's: the intervals too
+        # the live test's: the intervals and the dist job's timeout too
         fast = private_config("127.0.0.1:16161", "127.0.0.1:19116")
+        dist = shipped["scrape_configs"].index(job(shipped, "dpagent_dist"))
         self.assertEqual(sorted(differences(shipped, fast), key=str),
                          sorted(ports + [("global", "evaluation_interval"),
-                                         ("global", "scrape_interval")],
+                                         ("global", "scrape_interval"),
+                                         ("scrape_configs", dist,
+                                          "scrape_timeout")],
                                 key=str))
+        self.assertEqual(job(shipped, "dpagent_dist")["scrape_timeout"],
+                         "30s")
+        self.assertNotIn("scrape_timeout", job(shipped, "dpagent"))
         self.assertEqual(shipped["global"], {"scrape_interval": "1m",
                                              "evaluation_interval": "1m"})
         self.assertEqual(private["rule_files"], ["dpagent-alerts.yml"])
-        # the relabelling users need, as shipped
-        self.assertEqual(job(shipped, "dpagent")["relabel_configs"], [
-            {"source_labels": ["__address__"],
-             "target_label": "__param_target"},
-            {"source_labels": ["__param_target"], "target_label": "instance"},
-            {"target_label": "__address__", "replacement": "127.0.0.1:9116"}])
-        self.assertEqual(job(shipped, "dpagent")["metrics_path"], "/snmp")
-        self.assertEqual(job(shipped, "dpagent")["params"],
-                         {"module": ["dpagent"]})
+        # the relabelling users need, as shipped, in both SNMP jobs
+        for name, module in SNMP_JOBS.items():
+            self.assertEqual(job(shipped, name)["relabel_configs"], [
+                {"source_labels": ["__address__"],
+                 "target_label": "__param_target"},
+                {"source_labels": ["__param_target"],
+                 "target_label": "instance"},
+                {"target_label": "__address__",
+                 "replacement": "127.0.0.1:9116"}])
+            self.assertEqual(job(shipped, name)["metrics_path"], "/snmp")
+            self.assertEqual(job(shipped, name)["params"],
+                             {"module": [module]})
+            self.assertEqual(job(shipped, name)["static_configs"],
+                             [{"targets": ["monitor01.example.net"]}])
 
     def test_rules_use_exported_metrics(self):
         snmp = load_yaml(SNMP_YML)
-        names = dict((m, set(x["name"] for x in snmp[m]["metrics"]))
-                     for m in ("dpagent", "dpagent_servers"))
+        # the series' names: EnumAsInfo adds _info
+        names = dict((m, set(x["name"] + ("_info" if x["type"] ==
+                                          "EnumAsInfo" else "")
+                             for x in snmp[m]["metrics"]))
+                     for m in ("dpagent", "dpagent_servers", "dpagent_dist"))
         keywords = {"unless", "on", "and", "or", "by", "without", "ignoring",
                     "group_left", "group_right", "bool", "up"}
         used = {}
         for r in shipped_rules():
             expr = re.sub(r"\{[^}]*\}", "", r["expr"])
-            expr = re.sub(r"\b(on|ignoring|by|without)\s*\([^)]*\)", "", expr)
+            expr = re.sub(r"\b(on|ignoring|by|without|group_left|group_right)"
+                          r"\s*\([^)]*\)", "", expr)
             used[r["alert"]] = set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)"
                                               r"\b(?!\s*\()", expr)) - keywords
         self.assertEqual(used, {
             "DpRowsDeleted": {"dpRowsDeleted"},
             "DpServerRowsDeleted": {"dpSrvRowsDeleted"},
+            "DpDistributionFailed": {"dpSrvDistFailed"},
+            "DpDistributionRetrying": {"dpSrvDistRetrying"},
+            "DpDistributionFailingLong": {"dpDistStateSince",
+                                          "dpDistState_info"},
             "DpImportStale": {"dpLastImportAge"},
             "DpNeverImported": {"dpLastImportAge"},
             "DpScrapeFailing": set(),
             "DpAgentNotServing": {"dpRowCount"},
             "SnmpExporterDown": set()})
+        # each rule's metrics come from the job it is meant for: the
+        # dpagent job with either module it may be given, or dpagent_dist
         for alert, metrics in used.items():
-            for module, have in names.items():
-                self.assertLessEqual(metrics, have, (alert, module))
+            modules = (["dpagent_dist"] if alert == "DpDistributionFailingLong"
+                       else ["dpagent", "dpagent_servers"])
+            for module in modules:
+                self.assertLessEqual(metrics, names[module], (alert, module))
+        self.assertEqual(names["dpagent_dist"], {"dpDistState_info",
+                                                 "dpDistStateSince"})
 
 
 class Live(unittest.TestCase):
@@ -354,6 +425,10 @@ class Live(unittest.TestCase):
                              dict((i, 3) for i in TO_DELETE))
         cls.restored = export(cls.tmp, "restored.json",
                               dict((i, 0) for i in TO_DELETE))
+        # every distribution without trouble, then the sample itself
+        cls.dist_clean = dist_export(cls.tmp, "dist-clean.json",
+                                     dict((i, 0) for i in dist_alerting()))
+        dpctl(cls.db, "import", cls.dist_clean)
 
         # subagent mode whatever DP_MODE says: test_6 stops dpagentd alone
         cls.stack = Stack(cls.db, mode="subagent")
@@ -456,14 +531,14 @@ class Live(unittest.TestCase):
 
     @classmethod
     def evaluated_after(cls, t):
-        """Both targets scraped successfully since the time t, and the
-        rules evaluated after the later of the two scrapes."""
+        """The three targets scraped successfully since the time t, and
+        the rules evaluated after the last of their scrapes."""
         try:
             targets = cls.targets()["activeTargets"]
             groups = cls.api("rules")["groups"]
         except (AssertionError, OSError):
             return False
-        if len(targets) != 2 or any(x["health"] != "up" for x in targets):
+        if len(targets) != 3 or any(x["health"] != "up" for x in targets):
             return False
         scraped = [parse_time(x["lastScrape"]) for x in targets]
         return min(scraped) > t and all(
@@ -567,15 +642,18 @@ class Live(unittest.TestCase):
         t = self.targets()
         self.assertEqual(t["droppedTargets"], [])
         by_job = dict((x["labels"]["job"], x) for x in t["activeTargets"])
-        self.assertEqual(sorted(by_job), ["dpagent", "snmp_exporter"])
-        dp = by_job["dpagent"]
-        self.assertEqual(dp["labels"], {"instance": self.target,
-                                        "job": "dpagent"})
-        self.assertEqual(dp["discoveredLabels"]["__address__"], self.target)
-        self.assertEqual(dp["scrapeUrl"], "http://%s/snmp?module=dpagent&"
-                         "target=%s" % (self.exporter_addr,
-                                        urllib.parse.quote(self.target,
-                                                           safe="")))
+        self.assertEqual(sorted(by_job), ["dpagent", "dpagent_dist",
+                                          "snmp_exporter"])
+        for name, module in SNMP_JOBS.items():
+            dp = by_job[name]
+            self.assertEqual(dp["labels"], {"instance": self.target,
+                                            "job": name})
+            self.assertEqual(dp["discoveredLabels"]["__address__"],
+                             self.target)
+            self.assertEqual(dp["scrapeUrl"], "http://%s/snmp?module=%s&"
+                             "target=%s" % (self.exporter_addr, module,
+                                            urllib.parse.quote(self.target,
+                                                               safe="")))
         self.assertEqual(by_job["snmp_exporter"]["scrapeUrl"],
                          "http://%s/metrics" % self.exporter_addr)
         for x in t["activeTargets"]:
@@ -603,6 +681,8 @@ class Live(unittest.TestCase):
         m = self.meta()
         self.assertEqual([m["rows"], m["n_none"], m["n_updated"],
                           m["n_added"], m["n_deleted"]], [24, 16, 5, 3, 0])
+        self.assertEqual([m[c] for c in dpstack.DIST_COUNTS],
+                         [24, 21, 2, 0, 0, 1])
         for name, col in dpstack.SCALAR_COLUMNS:
             self.assertEqual(self.scalar(name), m[col], name)
         self.assertEqual(self.scalar("dpLastImport"),
@@ -614,9 +694,13 @@ class Live(unittest.TestCase):
                                         m["last_import_ms"]) / 1000), 3)
         cols = {"Rows": "rows", "RowsNone": "n_none",
                 "RowsUpdated": "n_updated", "RowsAdded": "n_added",
-                "RowsDeleted": "n_deleted", "RowsOther": "n_other"}
+                "RowsDeleted": "n_deleted", "RowsOther": "n_other",
+                "DistRows": "d_rows", "DistInstalled": "d_installed",
+                "DistInProgress": "d_inprogress",
+                "DistRetrying": "d_retrying", "DistFailed": "d_failed",
+                "DistOther": "d_other"}
         servers = sql_all(self.db, "SELECT * FROM server WHERE rows > 0 "
-                          "ORDER BY idx")
+                          "OR d_rows > 0 ORDER BY idx")
         self.assertEqual(len(servers), 4)
         for suffix, col in cols.items():
             got = self.query("dpSrv" + suffix)
@@ -627,7 +711,8 @@ class Live(unittest.TestCase):
                  float(s[col])) for s in servers],
                 key=lambda x: sorted(x[0].items())))
         packages = sql_all(self.db, "SELECT * FROM package WHERE rows > 0 "
-                           "ORDER BY idx")
+                           "OR d_rows > 0 ORDER BY idx")
+        self.assertEqual(len(packages), 6)
         for suffix, col in cols.items():
             got = self.query("dpPkg" + suffix)
             self.assertEqual(got, sorted([
@@ -635,16 +720,49 @@ class Live(unittest.TestCase):
                   "job": "dpagent", "dpPackageIndex": str(p["idx"]),
                   "dpPkgPackageID": p["package_id"]}, float(p[col]))
                 for p in packages], key=lambda x: sorted(x[0].items())))
-        # every series of the module: 13 scalars, 7 per server, 11 per
+        # every series of the module: 19 scalars, 13 per server, 17 per
         # package (doc/prometheus.md)
         n = len(self.query('{job="dpagent", __name__=~"dp.*"}'))
-        self.assertEqual(n, 13 + 7 * len(servers) + 11 * len(packages))
+        self.assertEqual(n, 19 + 13 * len(servers) + 17 * len(packages))
+        self.check_dist_rows()
         self.assertEqual(self.query('up'), sorted([
-            ({"__name__": "up", "instance": self.target, "job": "dpagent"},
-             1.0),
+            ({"__name__": "up", "instance": self.target, "job": name}, 1.0)
+            for name in SNMP_JOBS] + [
             ({"__name__": "up", "instance": self.exporter_addr,
               "job": "snmp_exporter"}, 1.0)],
             key=lambda x: sorted(x[0].items())))
+
+    def check_dist_rows(self):
+        """The dpagent_dist job's series: per row of dpDistTable its
+        State as a label and dpDistStateSince (Unix seconds), with the
+        server's and package's labels; nothing else."""
+        rows = sql_all(self.db, "SELECT d.*, s.name, s.site_code, "
+                       "p.package_id FROM dist d JOIN server s ON s.idx = "
+                       "d.server_idx JOIN package p ON p.idx = d.package_idx "
+                       "ORDER BY d.server_idx, d.package_idx")
+        self.assertEqual(len(rows), 24)
+
+        def labels(r, name, **extra):
+            return dict({"__name__": name, "instance": self.target,
+                         "job": "dpagent_dist",
+                         "dpServerIndex": str(r["server_idx"]),
+                         "dpPackageIndex": str(r["package_idx"]),
+                         "dpSrvName": r["name"],
+                         "dpSrvSiteCode": r["site_code"],
+                         "dpPkgPackageID": r["package_id"]}, **extra)
+
+        def key(x):
+            return sorted(x[0].items())
+
+        self.assertEqual(self.query("dpDistState_info"), sorted([
+            (labels(r, "dpDistState_info",
+                    dpDistState=DIST_STATES[r["state"]]), 1.0)
+            for r in rows], key=key))
+        self.assertEqual(self.query("dpDistStateSince"), sorted([
+            (labels(r, "dpDistStateSince"),
+             float(r["state_since_ms"] // 1000)) for r in rows], key=key))
+        self.assertEqual(len(self.query('{job="dpagent_dist", '
+                                        '__name__=~"dp.*"}')), 2 * len(rows))
 
     def test_3_rules_loaded_inactive(self):
         groups = self.api("rules")["groups"]
@@ -754,7 +872,9 @@ class Live(unittest.TestCase):
                           self.target, 1)
         # snmpd still answers: the scrape is up, without any dp series
         self.assertEqual(self.query('up{job="dpagent"}')[0][1], 1)
-        self.assertEqual(self.query('{job="dpagent", __name__=~"dp.*"}'), [])
+        self.assertEqual(self.query('up{job="dpagent_dist"}')[0][1], 1)
+        self.assertEqual(self.query('{job=~"dpagent|dpagent_dist", '
+                                    '__name__=~"dp.*"}'), [])
         self.stack.start_agent(*self.agent_args)
         self.wait_quiet("dpagentd started again")
         self.assertEqual(self.scalar("dpRowCount"), 24)
@@ -762,28 +882,39 @@ class Live(unittest.TestCase):
     def test_7_snmpd_stopped(self):
         self.addCleanup(self.restart_what_stopped)
         self.stack.stop_master()
-        alerts, seen = self.wait_alerts({"DpScrapeFailing": 1},
+        alerts, seen = self.wait_alerts({"DpScrapeFailing": 2},
                                         "DpScrapeFailing to fire")
         self.assertEqual(seen, {"DpScrapeFailing": {"pending", "firing"}})
-        self.assert_alert(alerts[0], "DpScrapeFailing", {},
-                          "SNMP scrape of %s failing" % self.target, 0)
+        self.assert_scrape_failing(alerts)
         self.assertEqual(self.query('up{job="snmp_exporter"}')[0][1], 1)
         self.stack.start_master()
         self.stack.wait_served()  # dpagentd reconnects by itself
         self.wait_quiet("snmpd started again")
         self.assertEqual(self.scalar("dpRowCount"), 24)
 
+    def assert_scrape_failing(self, alerts):
+        """One DpScrapeFailing per SNMP job, its name in the labels and
+        the description."""
+        alerts = sorted(alerts, key=lambda a: a["labels"]["job"])
+        self.assertEqual([a["labels"]["job"] for a in alerts],
+                         sorted(SNMP_JOBS))
+        for a in alerts:
+            self.assert_alert(a, "DpScrapeFailing", {"job": a["labels"][
+                "job"]}, "SNMP scrape of %s failing" % self.target, 0)
+            self.assertTrue(a["annotations"]["description"].startswith(
+                "The %s job cannot scrape " % a["labels"]["job"]), a)
+
     def test_8_exporter_stopped(self):
         self.addCleanup(self.restart_what_stopped)
         self.exporter.stop()
         alerts, seen = self.wait_alerts(
-            {"DpScrapeFailing": 1, "SnmpExporterDown": 1},
+            {"DpScrapeFailing": 2, "SnmpExporterDown": 1},
             "DpScrapeFailing and SnmpExporterDown to fire")
         self.assertEqual(seen, {"DpScrapeFailing": {"pending", "firing"},
                                 "SnmpExporterDown": {"pending", "firing"}})
+        self.assert_scrape_failing([a for a in alerts if a["labels"][
+            "alertname"] == "DpScrapeFailing"])
         by = dict((a["labels"]["alertname"], a) for a in alerts)
-        self.assert_alert(by["DpScrapeFailing"], "DpScrapeFailing", {},
-                          "SNMP scrape of %s failing" % self.target, 0)
         # the exporter's own target: its address is the instance
         a = by["SnmpExporterDown"]
         self.assertEqual(a["labels"], {
@@ -795,6 +926,100 @@ class Live(unittest.TestCase):
         self.exporter.start()
         self.wait_quiet("the exporter started again")
         self.assertEqual(self.scalar("dpRowCount"), 24)
+
+
+    def test_9_distribution_failed(self):
+        # ConfigMgr's summarizer as in the sample: installFailed(3) on
+        # DP02, removalFailed(6) on DP04, installRetrying(2) on DP03
+        dpctl(self.db, "import", DIST)
+        m = self.meta()
+        self.assertEqual([m["d_failed"], m["d_retrying"]], [2, 1])
+        alerts, seen = self.wait_alerts(
+            {"DpDistributionFailed": 2, "DpDistributionRetrying": 1},
+            "the distribution alerts to fire")
+        self.assertEqual(seen, {"DpDistributionFailed": {"pending", "firing"},
+                                "DpDistributionRetrying": {"pending",
+                                                           "firing"}})
+        for name, col, servers in (
+                ("DpDistributionFailed", "d_failed",
+                 [("DP02.corp.contoso.com", "PS1", 1),
+                  ("DP04.corp.contoso.com", "PS2", 1)]),
+                ("DpDistributionRetrying", "d_retrying",
+                 [("DP03.branch.contoso.com", "PS2", 1)])):
+            rows = sql_all(self.db, "SELECT * FROM server WHERE %s > 0 "
+                           "ORDER BY idx" % col)
+            self.assertEqual([(s["name"], s["site_code"], s[col])
+                              for s in rows], servers)
+            got = sorted([a for a in alerts if a["labels"]["alertname"] ==
+                          name], key=lambda a: int(a["labels"][
+                              "dpServerIndex"]))
+            what = ("failed distributions" if col == "d_failed" else
+                    "distributions retrying")
+            for a, s in zip(got, rows):
+                self.assert_alert(a, name, {
+                    "dpServerIndex": str(s["idx"]), "dpSrvName": s["name"],
+                    "dpSrvSiteCode": s["site_code"]},
+                    "%d %s on %s (%s)" % (s[col], what, s["name"],
+                                          s["site_code"]), s[col])
+                self.assertIn("snmpwalk dpDistState.%d lists the rows" %
+                              s["idx"], a["annotations"]["description"])
+        # the scraped rows follow the import
+        self.wait(lambda: "installFailed" in [
+            l["dpDistState"] for l, _ in self.query("dpDistState_info")],
+            "dpDistTable scraped after the import")
+        self.check_dist_rows()
+
+        # the same rows failing for two days: one alert per row
+        long_ago = int(time.time() * 1000) - 2 * 86400 * 1000
+        sql(self.db, ("UPDATE dist SET state_since_ms = ? WHERE state IN "
+                      "(2, 3, 5, 6)", (long_ago,)))
+        alerts, seen = self.wait_alerts(
+            {"DpDistributionFailed": 2, "DpDistributionRetrying": 1,
+             "DpDistributionFailingLong": 3},
+            "DpDistributionFailingLong to fire")
+        self.assertEqual(seen["DpDistributionFailingLong"],
+                         {"pending", "firing"})
+        rows = sql_all(self.db, "SELECT d.*, s.name, s.site_code, "
+                       "p.package_id FROM dist d JOIN server s ON s.idx = "
+                       "d.server_idx JOIN package p ON p.idx = d.package_idx "
+                       "WHERE d.state IN (2, 3, 5, 6) "
+                       "ORDER BY d.server_idx, d.package_idx")
+        self.assertEqual([(r["name"], r["package_id"], r["state"])
+                          for r in rows],
+                         [("DP02.corp.contoso.com", "PS100034", 3),
+                          ("DP03.branch.contoso.com", "PS200003", 2),
+                          ("DP04.corp.contoso.com", "PS100057", 6)])
+        got = sorted([a for a in alerts if a["labels"]["alertname"] ==
+                      "DpDistributionFailingLong"],
+                     key=lambda a: (int(a["labels"]["dpServerIndex"]),
+                                    int(a["labels"]["dpPackageIndex"])))
+        for a, r in zip(got, rows):
+            value = float(a["value"])
+            age = time.time() - long_ago / 1000
+            self.assertGreaterEqual(value, 2 * 86400)
+            self.assertLessEqual(value, age + 1)
+            state = DIST_STATES[r["state"]]
+            self.assert_alert(a, "DpDistributionFailingLong", {
+                "job": "dpagent_dist", "dpServerIndex": str(r["server_idx"]),
+                "dpPackageIndex": str(r["package_idx"]),
+                "dpSrvName": r["name"], "dpSrvSiteCode": r["site_code"],
+                "dpPkgPackageID": r["package_id"], "dpDistState": state},
+                "%s %s on %s (%s) for %s" % (
+                    r["package_id"], state, r["name"], r["site_code"],
+                    humanize_duration(value)), value)
+            self.assertRegex(a["annotations"]["summary"], r" for 2d 0h 0m "
+                             r"\d+s$")
+
+        # redistributed: the next export has them installed(0)
+        dpctl(self.db, "import", self.dist_clean)
+        m = self.meta()
+        self.assertEqual([m["d_failed"], m["d_retrying"]], [0, 0])
+        self.wait_quiet("the distributions installed")
+        self.assertEqual(self.query("dpSrvDistFailed > 0"), [])
+        self.wait(lambda: "installFailed" not in [
+            l["dpDistState"] for l, _ in self.query("dpDistState_info")],
+            "dpDistTable scraped after the clean import")
+        self.check_dist_rows()
 
 
 def parse_time(text):
