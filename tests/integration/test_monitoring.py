@@ -631,7 +631,7 @@ def mib_enum(name):
     m = re.search(r"SYNTAX\s+INTEGER\s*\{([^}]*)\}", mib_detail(name))
     if m is None:
         raise AssertionError("%s is not enumerated" % name)
-    return dict((v, k) for k, v in re.findall(r"(\w+)\((\d+)\)",
+    return dict((v, k) for k, v in re.findall(r"(\w+)\((-?\d+)\)",
                                               m.group(1)))
 
 
@@ -643,6 +643,10 @@ ZBX_ITEMS = {
     "dp.rows.deleted": "dpRowsDeleted.0", "dp.rows.other": "dpRowsOther.0",
     "dp.changes": "dpChangeCounter.0", "dp.import.age": "dpLastImportAge.0",
     "dp.pending.writes": "dpPendingWrites.0",
+    "dp.dist.rows": "dpDistRows.0", "dp.dist.installed": "dpDistInstalled.0",
+    "dp.dist.inprogress": "dpDistInProgress.0",
+    "dp.dist.retrying": "dpDistRetrying.0", "dp.dist.failed": "dpDistFailed.0",
+    "dp.dist.other": "dpDistOther.0",
 }
 ZBX_PROTOTYPES = {
     "dp.server.rows": "dpSrvRows", "dp.server.rows.none": "dpSrvRowsNone",
@@ -650,6 +654,12 @@ ZBX_PROTOTYPES = {
     "dp.server.rows.added": "dpSrvRowsAdded",
     "dp.server.rows.deleted": "dpSrvRowsDeleted",
     "dp.server.rows.other": "dpSrvRowsOther",
+    "dp.server.dist.rows": "dpSrvDistRows",
+    "dp.server.dist.installed": "dpSrvDistInstalled",
+    "dp.server.dist.inprogress": "dpSrvDistInProgress",
+    "dp.server.dist.retrying": "dpSrvDistRetrying",
+    "dp.server.dist.failed": "dpSrvDistFailed",
+    "dp.server.dist.other": "dpSrvDistOther",
     "dp.package.type": "dpPkgPackageType",
     "dp.package.objecttype": "dpPkgObjectTypeID",
     "dp.package.rows": "dpPkgRows", "dp.package.rows.none": "dpPkgRowsNone",
@@ -667,7 +677,8 @@ ZBX_DISCOVERY = {
                              "{#DPPKGSITENAME}": "dpPkgSiteName"},
 }
 ZBX_TRAPS = {"dpStatusChange": ROOT + ".0.1",
-             "dpStatusSummary": ROOT + ".0.2"}
+             "dpStatusSummary": ROOT + ".0.2",
+             "dpDistStateChange": ROOT + ".0.3"}
 DISCOVERY = re.compile(r"^discovery\[(.*)\]$")
 TRAPKEY = re.compile(r'^snmptrap\["(.*)"\]$')
 
@@ -737,8 +748,10 @@ class ZabbixTemplate(unittest.TestCase):
                          "DISTRIBUTION-POINT-MIB::" + name):
                 self.assertTrue(re.search(rx, "value=OID: %s\n" % form),
                                 form)
-            for other in (oid + "0", oid + ".5"):
-                self.assertFalse(re.search(rx, "value=OID: %s\n" % other))
+            others = [o for o in ZBX_TRAPS.values() if o != oid]
+            for other in [oid + "0", oid + ".5"] + others:
+                self.assertFalse(re.search(rx, "value=OID: %s\n" % other),
+                                 (name, other))
             oids.append(oid)
             want.append("DISTRIBUTION-POINT-MIB::" + name)
         self.assertEqual(translate(*oids), want)
@@ -755,12 +768,16 @@ class ZabbixTemplate(unittest.TestCase):
                                      for x in m["mappings"]))
                     for m in self.tmpl["valuemaps"])
         self.assertEqual(sorted(maps), [
+            "DISTRIBUTION-POINT-MIB::DpDistStateCode",
             "DISTRIBUTION-POINT-MIB::DpObjectTypeCode",
             "DISTRIBUTION-POINT-MIB::DpPackageTypeCode",
             "DISTRIBUTION-POINT-MIB::DpStatusCode",
             "SNMPv2-TC::TruthValue"])
         self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpStatusCode"],
                          mib_enum("dpStatus"))
+        self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpDistStateCode"],
+                         mib_enum("dpDistState"))
+        self.assertEqual(len(mib_enum("dpDistState")), 10)  # absent(-1)
         self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpPackageTypeCode"],
                          mib_enum("dpPkgPackageType"))
         self.assertEqual(maps["DISTRIBUTION-POINT-MIB::DpObjectTypeCode"],
@@ -777,19 +794,25 @@ class ZabbixTemplate(unittest.TestCase):
         name = self.tmpl["template"]
         keys = set(self.items) | set(p["key"] for r in self.rules.values()
                                      for p in r["item_prototypes"])
-        exprs = []
+        triggers = list(self.data["zabbix_export"].get("triggers", []))
         for i in self.tmpl["items"]:
-            exprs += [t["expression"] for t in i.get("triggers", [])]
+            triggers += i.get("triggers", [])
         for r in self.rules.values():
             for p in r["item_prototypes"]:
-                exprs += [t["expression"] for t in
-                          p.get("trigger_prototypes", [])]
-        self.assertEqual(len(exprs), 6)
+                triggers += p.get("trigger_prototypes", [])
+        self.assertEqual(len(triggers), 9)
+        exprs = [t[k] for t in triggers
+                 for k in ("expression", "recovery_expression") if k in t]
+        self.assertEqual(len(exprs), 10)
         for e in exprs:
-            for host, key in re.findall(r"\(/([^/]+)/([^,)]+(?:\][^,)]*)?)",
-                                        e):
-                self.assertEqual(host, name, e)
-                self.assertIn(key, keys, e)
+            # Every /host/key names the template and one of its keys (a
+            # trap key holds "," and ")": the longest known key first).
+            rest = e
+            for key in sorted(keys, key=len, reverse=True):
+                rest = rest.replace("/%s/%s" % (name, key), "/ITEM")
+            self.assertNotIn("/" + name + "/", rest, e)
+            self.assertEqual(re.findall(r"\(/([^,)]*)", rest),
+                             ["ITEM"] * rest.count("(/"), e)
             for m in re.findall(r"\{\$([A-Z.]+)", e):
                 self.assertIn("{$%s}" % m, macros, e)
         joined = "\n".join(exprs)
@@ -799,6 +822,11 @@ class ZabbixTemplate(unittest.TestCase):
                       '{$DP.DELETED.MAX:"{#DPSRVNAME}"}', joined)
         self.assertIn('dp.package.rows.deleted[{#SNMPINDEX}])>'
                       '{$DP.DELETED.MAX:"{#DPPKGID}"}', joined)
+        self.assertIn("dp.server.dist.failed[{#SNMPINDEX}])>0", joined)
+        self.assertIn('dp.server.dist.failed[{#SNMPINDEX}],'
+                      '{$DP.DIST.FAILED.MAX:"{#DPSRVNAME}"})>0', joined)
+        self.assertIn("dp.dist.failed)=0", joined)
+        self.assertEqual(macros["{$DP.DIST.FAILED.MAX}"], "1h")
         # Package discovery is filtered by a macro that, by default,
         # matches no PackageID of the sample (nor any real one).
         flt = self.rules["dp.package.discovery"]["filter"]
@@ -874,8 +902,12 @@ class Prometheus(unittest.TestCase):
         # It walks the scalars and the two summary tables, never dpTable.
         walks = re.findall(r"^  - (1\.3\.6\.[0-9.]+)$", slurp(out),
                            re.M)
-        self.assertEqual(sorted(set(walks)), [
-            ROOT[1:] + ".1.1", ROOT[1:] + ".1.2", ROOT[1:] + ".1.3"])
+        # dpTable (.1.4) is never walked; of dpDistTable, the
+        # dpagent_dist module walks two columns and looks up the names
+        # of their servers and packages.
+        self.assertEqual(set(walks), {ROOT[1:] + x for x in (
+            ".1.1", ".1.2", ".1.3", ".1.2.1.3", ".1.2.1.4", ".1.3.1.2",
+            ".1.6.1.4", ".1.6.1.9")})
         # A broken MIB path is an error, not an empty module.
         r2 = subprocess.run(["prometheus-snmp-generator", "generate",
                              "--fail-on-parse-errors", "-o",
@@ -971,7 +1003,7 @@ class Prometheus(unittest.TestCase):
                              name in ("dpServerIndex", "dpPackageIndex") or
                              name.startswith("dpPackageID"), name)
         n = len([k for k in got if k[0].startswith("dp")])
-        self.assertEqual(n, 13 + 4 * 7 + 6 * 11)
+        self.assertEqual(n, 19 + 4 * 13 + 6 * 17)
 
     def test_scrape_servers_module(self):
         got = self.scrape("dpagent_servers")
