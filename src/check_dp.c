@@ -10,6 +10,13 @@
  * server.  Its cost therefore grows with the number of servers and
  * packages, never with the number of rows of dpTable.
  *
+ * With --dist it checks distribution health (dpDistTable) instead: the
+ * counts by State bucket of the scalars, of one server or one package,
+ * and, only when that bucket has rows and there is something to list or
+ * an age to judge, the State (and dpDistStateSince) of the rows of the
+ * servers that have rows in the bucket, as their counts in dpServerTable
+ * say: never a walk of the whole dpDistTable.
+ *
  * Exit status and output follow the Monitoring Plugins development
  * guidelines: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; one status line
  * with performance data, more lines after it.
@@ -29,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/dp_oids.h"
@@ -43,8 +51,9 @@
 #define DEF_MAX_ROWS	10
 #define MAX_MAX_ROWS	1000
 #define GET_CHUNK	32	/* varbinds per GET of dpStatus.S.P */
-#define WALK_MAXCOLS	4
+#define WALK_MAXCOLS	5
 #define WALK_VARBINDS	48	/* max-repetitions x columns per GETBULK */
+#define DP_DIST_STATE_N	9	/* DpDistStateCode: installed(0) .. 8 */
 
 enum state {
 	STATE_OK,
@@ -69,6 +78,27 @@ enum bucket {
 
 static const char *const bucket_name[B_N] = {
 	"none", "updated", "added", "deleted", "other"
+};
+
+/* The State buckets of the distribution counts, in column order. */
+enum dist_bucket {
+	DB_INSTALLED,
+	DB_INPROGRESS,
+	DB_RETRYING,
+	DB_FAILED,
+	DB_OTHER,
+	DB_N
+};
+
+static const char *const dist_bucket_name[DB_N] = {
+	"installed", "inprogress", "retrying", "failed", "other"
+};
+
+/* DpDistStateCode's labels; another value is printed as a number. */
+static const char *const dist_state_name[DP_DIST_STATE_N] = {
+	"installed", "installPending", "installRetrying", "installFailed",
+	"removalPending", "removalRetrying", "removalFailed",
+	"contentUpdating", "contentMonitoring"
 };
 
 /* A threshold in the Monitoring Plugins range syntax. */
@@ -99,6 +129,12 @@ struct options {
 	enum bucket	 bucket;
 	long		 max_rows;
 	int		 verbose;
+	int		 have_status;	/* -S given */
+	int		 dist;		/* --dist */
+	int		 have_dist_bucket;
+	enum dist_bucket dist_bucket;
+	struct range	 dist_age_warn, dist_age_crit;
+	int		 have_dist_age_warn, have_dist_age_crit;
 };
 
 struct counts {
@@ -121,6 +157,7 @@ struct server {
 	char		*name;
 	char		*site;
 	long		 count;		/* rows in the checked Status */
+	long		 dist_rows;	/* --dist: dpSrvDistRows */
 };
 
 struct servers {
@@ -132,6 +169,27 @@ struct servers {
 struct oidbuf {
 	oid		 v[MAX_OID_LEN];
 	size_t		 len;
+};
+
+/* The distribution counts of a scope: rows, then by bucket. */
+struct dist_counts {
+	long		 rows;
+	long		 n[DB_N];
+};
+
+/* A row of dpDistTable in the checked bucket. */
+struct dist_row {
+	unsigned long	 srv;
+	unsigned long	 pkg;
+	long		 state;
+	time_t		 since;		/* dpDistStateSince */
+};
+
+struct dist_rows {
+	struct dist_row	*v;
+	size_t		 n;
+	size_t		 cap;
+	int		 partial;	/* the time budget ran out */
 };
 
 /* One check: the session and the first error met. */
@@ -147,6 +205,7 @@ typedef int	row_fn(void *, const oid *, size_t, netsnmp_variable_list **);
 static const oid dp_root[] = { DP_MIB_ROOT };
 
 static char timeout_msg[256];
+static double start_time;	/* monotonic seconds, when the check began */
 
 static void	usage(void);
 static void	help(void);
@@ -203,6 +262,46 @@ static int	check_agent(struct dp *, const struct scalars *, FILE *,
 		    FILE *, FILE *);
 static int	check_server(struct dp *, FILE *, FILE *, FILE *, long);
 static int	check_package(struct dp *, FILE *, FILE *, FILE *, long);
+static int	dist_bucket_of(long);
+static const char *dist_state_label(long, char *, size_t);
+static int	fetch_dist_counts(struct dp *, int, unsigned long,
+		    struct dist_counts *);
+static int	fetch_dist_servers(struct dp *, struct servers *);
+static const struct server *server_by_idx(const struct servers *,
+		    unsigned long);
+static int	dist_rows_add(struct dist_rows *, unsigned long,
+		    unsigned long, long);
+static int	dist_state_row(void *, const oid *, size_t,
+		    netsnmp_variable_list **);
+static int	collect_server_rows(struct dp *, unsigned long, long,
+		    struct dist_rows *);
+static int	collect_package_rows(struct dp *, const struct servers *,
+		    unsigned long, long, struct dist_rows *);
+static int	dist_server_row(void *, const oid *, size_t,
+		    netsnmp_variable_list **);
+static int	pkg_count_row(void *, const oid *, size_t,
+		    netsnmp_variable_list **);
+static int	collect_agent_rows(struct dp *, const struct scalars *,
+		    const struct servers *, struct dist_rows *);
+static int	vb_date_and_time(const netsnmp_variable_list *, time_t *);
+static int	fetch_since(struct dp *, struct dist_rows *);
+static int	cmp_dist_rows(const void *, const void *);
+static int	list_dist_rows(struct dp *, const struct dist_rows *, long,
+		    const struct servers *, const char *, time_t, FILE *);
+static enum state judge(FILE *, double, const struct range *, int,
+		    const struct range *, int);
+static int	range_alert_from(const struct range *, double);
+static enum state judge_at_least(FILE *, const struct options *, double,
+		    int *);
+static enum state summarize_dist(FILE *, const struct options *,
+		    const struct dist_counts *, const struct dist_rows *, long,
+		    long);
+static void	perf_dist(FILE *, const struct options *,
+		    const struct dist_counts *, long);
+static int	check_dist(struct dp *, const struct scalars *, FILE *,
+		    FILE *, FILE *);
+static double	monotonic(void);
+static int	over_budget(const struct dp *, double);
 
 static void
 usage(void)
@@ -213,6 +312,12 @@ usage(void)
 	    "   [-w RANGE] [-c RANGE] [--age-warning RANGE]"
 	    " [--age-critical RANGE]\n"
 	    "   [-n MAXROWS] [-t TIMEOUT] [-v]\n"
+	    " " PROGNAME " -H HOST ... --dist [-s SERVER [--site SITECODE] |"
+	    " -k PACKAGEID]\n"
+	    "   [--dist-bucket failed|retrying|inprogress|other] [-w RANGE]"
+	    " [-c RANGE]\n"
+	    "   [--dist-age-warning RANGE] [--dist-age-critical RANGE]"
+	    " [-n MAXROWS]\n"
 	    " %s -H HOST -P 3 -U USER [-L SECLEVEL] [-a AUTHPROTO]"
 	    " [-A AUTHPASS]\n"
 	    "   [-x PRIVPROTO] [-X PRIVPASS] ...\n"
@@ -297,6 +402,32 @@ help(void)
 	    "    Once: indexes and NAL paths in the output; three times:"
 	    " every SNMP\n    request on standard error.\n",
 	    DEF_PORT, DEF_TIMEOUT, DEF_MAX_ROWS, MAX_MAX_ROWS);
+	printf("\nDistribution health (dpDistTable, the State of"
+	    " SMS_PackageStatusDistPointsSummarizer):\n"
+	    " --dist\n"
+	    "    Check the distributions of the whole agent (dpDistFailed,"
+	    " ...), of the\n"
+	    "    server -s (dpSrvDistFailed, ...) or of the package -k"
+	    " (dpPkgDistFailed,\n"
+	    "    ...) instead of dpTable's Status.  -w and -c then count"
+	    " the rows in the\n"
+	    "    bucket, and -n lists them, oldest first (package, server,"
+	    " State, since).\n"
+	    " --dist-bucket=failed|retrying|inprogress|other\n"
+	    "    The bucket (default failed: installFailed and"
+	    " removalFailed; retrying:\n"
+	    "    installRetrying and removalRetrying; inprogress:"
+	    " installPending,\n"
+	    "    removalPending and contentUpdating; other:"
+	    " contentMonitoring and\n"
+	    "    values the MIB does not list).\n"
+	    " --dist-age-warning=SECONDS|RANGE\n"
+	    " --dist-age-critical=SECONDS|RANGE\n"
+	    "    Thresholds on the seconds the oldest row of the bucket has"
+	    " been in its\n"
+	    "    State (now - dpDistStateSince), e.g."
+	    " --dist-age-critical=86400.  Not\n"
+	    "    judged while the bucket is empty.\n");
 	printf("\nRanges (Monitoring Plugins syntax): an alert is raised when"
 	    " the value is\n"
 	    "outside the range, or inside it when the range starts with"
@@ -311,6 +442,10 @@ help(void)
 	    "  %s -H dpmon01 -P 3 -U nagios -L authPriv -a SHA-256 -A"
 	    " '...' -x AES -X '...' -k PS100012 -w 0\n",
 	    PROGNAME, PROGNAME, PROGNAME);
+	printf("  " PROGNAME " -H dpmon01 --dist -c 0"
+	    " --dist-age-warning 3600\n"
+	    "  " PROGNAME " -H dpmon01 --dist -s dp02 --dist-bucket"
+	    " retrying -w 0\n");
 	printf("\nNever-imported (dpLastImportAge -1), no answer within the"
 	    " timeout, SNMP\n"
 	    "errors and a server or package that is not in the tables give"
@@ -422,6 +557,14 @@ enum {
 	OPT_AGE_CRITICAL
 };
 
+/* The options of --dist, apart so that the list above stays as it is. */
+enum {
+	OPT_DIST = 320,
+	OPT_DIST_BUCKET,
+	OPT_DIST_AGE_WARNING,
+	OPT_DIST_AGE_CRITICAL
+};
+
 /* 0: check; 1: --help or --version done; -1: usage error printed. */
 static int
 parse_options(int argc, char **argv, struct options *o)
@@ -449,6 +592,14 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "package",		required_argument, NULL, 'k' },
 		{ "status",		required_argument, NULL, 'S' },
 		{ "max-rows",		required_argument, NULL, 'n' },
+		{ "dist",		no_argument,	   NULL,
+		    OPT_DIST },
+		{ "dist-bucket",	required_argument, NULL,
+		    OPT_DIST_BUCKET },
+		{ "dist-age-warning",	required_argument, NULL,
+		    OPT_DIST_AGE_WARNING },
+		{ "dist-age-critical",	required_argument, NULL,
+		    OPT_DIST_AGE_CRITICAL },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
@@ -462,6 +613,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->version = SNMP_VERSION_2c;
 	o->timeout = DEF_TIMEOUT;
 	o->bucket = B_DELETED;
+	o->dist_bucket = DB_FAILED;
 	o->max_rows = DEF_MAX_ROWS;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv,
@@ -562,6 +714,35 @@ parse_options(int argc, char **argv, struct options *o)
 				return usage_error("bad status %s: none, "
 				    "updated, added, deleted or other", optarg);
 			o->bucket = (enum bucket)b;
+			o->have_status = 1;
+			break;
+		case OPT_DIST:
+			o->dist = 1;
+			break;
+		case OPT_DIST_BUCKET:
+			/* Not installed: listing it would read every row. */
+			for (b = DB_INPROGRESS; b < DB_N; b++)
+				if (strcasecmp(optarg,
+				    dist_bucket_name[b]) == 0)
+					break;
+			if (b == DB_N)
+				return usage_error("bad distribution bucket "
+				    "%s: failed, retrying, inprogress or "
+				    "other", optarg);
+			o->dist_bucket = (enum dist_bucket)b;
+			o->have_dist_bucket = 1;
+			break;
+		case OPT_DIST_AGE_WARNING:
+			if (range_parse(&o->dist_age_warn, optarg) == -1)
+				return usage_error("bad distribution age "
+				    "warning range: %s", optarg);
+			o->have_dist_age_warn = 1;
+			break;
+		case OPT_DIST_AGE_CRITICAL:
+			if (range_parse(&o->dist_age_crit, optarg) == -1)
+				return usage_error("bad distribution age "
+				    "critical range: %s", optarg);
+			o->have_dist_age_crit = 1;
 			break;
 		case 'n':
 			if (parse_ulong(optarg, 0, MAX_MAX_ROWS, &ul) == -1)
@@ -600,6 +781,13 @@ parse_options(int argc, char **argv, struct options *o)
 		return usage_error("-s and -k exclude each other");
 	if (o->site != NULL && o->server == NULL)
 		return usage_error("--site needs -s");
+	if (!o->dist && (o->have_dist_bucket || o->have_dist_age_warn ||
+	    o->have_dist_age_crit))
+		return usage_error("--dist-bucket, --dist-age-warning and "
+		    "--dist-age-critical need --dist");
+	if (o->dist && o->have_status)
+		return usage_error("-S is for dpTable's Status; with --dist, "
+		    "--dist-bucket picks the bucket");
 	if (o->version == SNMP_VERSION_2c) {
 		if (o->secname || o->authproto || o->authpass ||
 		    o->privproto || o->privpass || level != 0)
@@ -1648,6 +1836,795 @@ out:
 	return st;
 }
 
+/* -- distribution health (--dist) ------------------------------------------ */
+
+static double
+monotonic(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Whether the part of -t that reading rows may take is over: a list of
+ * a bucket spread over every server of a large agent reads a column of
+ * most of dpDistTable, and an answer on the rows read is better than a
+ * timeout.  Rows are collected until DIST_COLLECT of -t, their
+ * dpDistStateSince read until DIST_SINCE of it; the rest is for the
+ * PackageIDs of the listed rows and the answer.
+ */
+#define DIST_COLLECT	0.5
+#define DIST_SINCE	0.75
+
+static int
+over_budget(const struct dp *dp, double share)
+{
+	return monotonic() - start_time > share * (double)dp->o->timeout;
+}
+
+static int
+dist_bucket_of(long state)
+{
+	switch (state) {
+	case 0:
+		return DB_INSTALLED;
+	case 1:
+	case 4:
+	case 7:
+		return DB_INPROGRESS;
+	case 2:
+	case 5:
+		return DB_RETRYING;
+	case 3:
+	case 6:
+		return DB_FAILED;
+	default:
+		return DB_OTHER;
+	}
+}
+
+static const char *
+dist_state_label(long state, char *buf, size_t len)
+{
+	if (state >= 0 && state < DP_DIST_STATE_N)
+		return dist_state_name[state];
+	snprintf(buf, len, "state %ld", state);
+	return buf;
+}
+
+/*
+ * The six counts of a scope: dpDistRows .. dpDistOther (part
+ * DP_PART_SCALARS), or the dpSrvDist or dpPkgDist columns of row idx.
+ */
+static int
+fetch_dist_counts(struct dp *dp, int part, unsigned long idx,
+    struct dist_counts *c)
+{
+	static const char *const what[] = {
+		[DP_PART_SCALARS] = "dpScalars",
+		[DP_PART_SERVERS] = "dpServerTable",
+		[DP_PART_PACKAGES] = "dpPackageTable"
+	};
+	struct oidbuf		 oids[1 + DB_N];
+	netsnmp_pdu		*resp;
+	netsnmp_variable_list	*vb;
+	oid			 sub[3];
+	int			 i, rc = -1;
+
+	for (i = 0; i < 1 + DB_N; i++) {
+		if (part == DP_PART_SCALARS) {
+			sub[0] = (oid)(DP_SC_DIST_ROWS + i);
+			sub[1] = 0;
+			mkoid(&oids[i], part, sub, 2);
+			continue;
+		}
+		sub[0] = 1;
+		sub[1] = (oid)((part == DP_PART_SERVERS ? DP_SRV_DIST_ROWS :
+		    DP_PKG_DIST_ROWS) + i);
+		sub[2] = idx;
+		mkoid(&oids[i], part, sub, 3);
+	}
+	if ((resp = get(dp, oids, 1 + DB_N)) == NULL)
+		return -1;
+	vb = resp->variables;
+	if (vb->type == SNMP_NOSUCHOBJECT) {
+		fail(dp, STATE_UNKNOWN, "%s serves no distribution counts in "
+		    "%s: a dpagent without dpDistTable?", dp->o->host,
+		    what[part]);
+		goto out;
+	}
+	if (vb->type == SNMP_NOSUCHINSTANCE) {
+		fail(dp, STATE_UNKNOWN, "%s %s is gone from %s",
+		    part == DP_PART_SERVERS ? "server" : "package",
+		    part == DP_PART_SERVERS ? dp->o->server : dp->o->package,
+		    what[part]);
+		goto out;
+	}
+	if (vb_long(vb, &c->rows) == -1) {
+		fail(dp, STATE_UNKNOWN, "%s: no distribution count",
+		    what[part]);
+		goto out;
+	}
+	for (i = 0; i < DB_N; i++) {
+		vb = vb->next_variable;
+		if (vb_long(vb, &c->n[i]) == -1) {
+			fail(dp, STATE_UNKNOWN, "%s: no count of %s "
+			    "distributions", what[part], dist_bucket_name[i]);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	snmp_free_pdu(resp);
+	return rc;
+}
+
+static int
+dist_server_row(void *arg, const oid *idx, size_t idxlen,
+    netsnmp_variable_list **vbs)
+{
+	struct servers	*l = arg;
+
+	if (server_row(arg, idx, idxlen, vbs) == -1 ||
+	    vb_long(vbs[4], &l->v[l->n - 1].dist_rows) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The servers with NAL path, name, site code, their number of
+ * distributions in the checked bucket (dpSrvDistFailed, ...) and in all
+ * (dpSrvDistRows).
+ */
+static int
+fetch_dist_servers(struct dp *dp, struct servers *l)
+{
+	int	 cols[5];
+
+	cols[0] = DP_SRV_NAL_PATH;
+	cols[1] = DP_SRV_NAME;
+	cols[2] = DP_SRV_SITE_CODE;
+	cols[3] = DP_SRV_DIST_INSTALLED + (int)dp->o->dist_bucket;
+	cols[4] = DP_SRV_DIST_ROWS;
+	if (walk(dp, DP_PART_SERVERS, cols, 5, NULL, 0, dist_server_row,
+	    l) == -1)
+		return fail(dp, STATE_UNKNOWN, "cannot read dpServerTable");
+	return 0;
+}
+
+static const struct server *
+server_by_idx(const struct servers *l, unsigned long idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].idx == idx)
+			return &l->v[i];
+	return NULL;
+}
+
+static int
+dist_rows_add(struct dist_rows *r, unsigned long srv, unsigned long pkg,
+    long state)
+{
+	struct dist_row	*nv;
+	size_t		 cap;
+
+	if (r->n == r->cap) {
+		cap = r->cap ? 2 * r->cap : 64;
+		if ((nv = reallocarray(r->v, cap, sizeof(*nv))) == NULL)
+			return -1;
+		r->v = nv;
+		r->cap = cap;
+	}
+	r->v[r->n].srv = srv;
+	r->v[r->n].pkg = pkg;
+	r->v[r->n].state = state;
+	r->v[r->n].since = 0;
+	r->n++;
+	return 0;
+}
+
+struct dist_search {
+	const struct dp		*dp;
+	struct dist_rows	*rows;
+	unsigned long		 srv;
+	enum dist_bucket	 b;
+	long			 want;	/* the server's count */
+	long			 found;
+};
+
+static int
+dist_state_row(void *arg, const oid *idx, size_t idxlen,
+    netsnmp_variable_list **vbs)
+{
+	struct dist_search	*ds = arg;
+	long			 st;
+
+	if (idxlen != 1 || vb_long(vbs[0], &st) == -1)
+		return -1;
+	if (dist_bucket_of(st) == (int)ds->b) {
+		if (dist_rows_add(ds->rows, ds->srv, idx[0], st) == -1)
+			return -1;
+		ds->found++;
+	}
+	if (ds->found >= ds->want)
+		return 1;
+	if (over_budget(ds->dp, DIST_COLLECT)) {
+		ds->rows->partial = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The rows of server srv in the checked bucket: a walk of dpDistState.S,
+ * which holds only that server's rows, up to the want-th match.
+ */
+static int
+collect_server_rows(struct dp *dp, unsigned long srv, long want,
+    struct dist_rows *rows)
+{
+	struct dist_search	 ds;
+	oid			 within[1];
+	int			 col = DP_DIST_COL_STATE;
+
+	ds.dp = dp;
+	ds.rows = rows;
+	ds.srv = srv;
+	ds.b = dp->o->dist_bucket;
+	ds.want = want;
+	ds.found = 0;
+	within[0] = srv;
+	return walk(dp, DP_PART_DIST, &col, 1, within, 1, dist_state_row,
+	    &ds);
+}
+
+/*
+ * The rows of package p in the checked bucket.  No OID prefix holds one
+ * package's rows, so this GETs dpDistState.S.P for each server S that
+ * has rows in the bucket (its count in l), up to want matches.
+ */
+static int
+collect_package_rows(struct dp *dp, const struct servers *l,
+    unsigned long p, long want, struct dist_rows *rows)
+{
+	struct oidbuf		 oids[GET_CHUNK];
+	unsigned long		 srv[GET_CHUNK];
+	netsnmp_pdu		*resp;
+	netsnmp_variable_list	*vb;
+	oid			 sub[4];
+	size_t			 i = 0, j, n;
+	long			 st, found = 0;
+
+	while (i < l->n && found < want) {
+		if (over_budget(dp, DIST_COLLECT)) {
+			rows->partial = 1;
+			break;
+		}
+		for (n = 0; i < l->n && n < GET_CHUNK; i++) {
+			if (l->v[i].count <= 0)
+				continue;
+			sub[0] = 1;
+			sub[1] = DP_DIST_COL_STATE;
+			sub[2] = srv[n] = l->v[i].idx;
+			sub[3] = p;
+			mkoid(&oids[n++], DP_PART_DIST, sub, 4);
+		}
+		if (n == 0)
+			break;
+		if ((resp = get(dp, oids, n)) == NULL)
+			return -1;
+		for (j = 0, vb = resp->variables; j < n;
+		    j++, vb = vb->next_variable) {
+			if (vb_long(vb, &st) == -1 ||
+			    dist_bucket_of(st) != (int)dp->o->dist_bucket)
+				continue;	/* noSuchInstance: no row */
+			if (dist_rows_add(rows, srv[j], p, st) == -1) {
+				snmp_free_pdu(resp);
+				return fail(dp, STATE_UNKNOWN, "out of memory");
+			}
+			found++;
+		}
+		snmp_free_pdu(resp);
+	}
+	return 0;
+}
+
+struct pkg_count {
+	unsigned long	 idx;
+	long		 count;
+};
+
+struct pkg_counts {
+	struct pkg_count *v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static int
+pkg_count_row(void *arg, const oid *idx, size_t idxlen,
+    netsnmp_variable_list **vbs)
+{
+	struct pkg_counts	*pc = arg;
+	struct pkg_count	*nv;
+	long			 n;
+	size_t			 cap;
+
+	if (idxlen != 1 || vb_long(vbs[0], &n) == -1)
+		return -1;
+	if (n <= 0)
+		return 0;
+	if (pc->n == pc->cap) {
+		cap = pc->cap ? 2 * pc->cap : 64;
+		if ((nv = reallocarray(pc->v, cap, sizeof(*nv))) == NULL)
+			return -1;
+		pc->v = nv;
+		pc->cap = cap;
+	}
+	pc->v[pc->n].idx = idx[0];
+	pc->v[pc->n].count = n;
+	pc->n++;
+	return 0;
+}
+
+/*
+ * The rows of the whole agent in the checked bucket, l being the servers
+ * with their counts, by the cheaper of two ways (in PDUs): a walk of
+ * dpDistState.S for each server S with rows in the bucket (its
+ * dpSrvDistRows rows, 48 a PDU), or, for each package with rows in the
+ * bucket (a walk of one column of dpPackageTable says which), a GET of
+ * dpDistState.S.P for each such server S (32 a PDU).  Failures on a few
+ * servers take the first, a package failing everywhere the second;
+ * failures spread over every server and package read as many rows
+ * either way.
+ */
+static int
+collect_agent_rows(struct dp *dp, const struct scalars *sc,
+    const struct servers *l, struct dist_rows *rows)
+{
+	struct pkg_counts	 pc;
+	long			 walk_cost = 0, per_pkg, pkg_walk, nsrv = 0;
+	size_t			 i;
+	int			 col, rc = -1;
+
+	memset(&pc, 0, sizeof(pc));
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].count > 0) {
+			walk_cost += (l->v[i].dist_rows + WALK_VARBINDS - 1) /
+			    WALK_VARBINDS;
+			nsrv++;
+		}
+	per_pkg = (nsrv + GET_CHUNK - 1) / GET_CHUNK;
+	pkg_walk = (sc->packages + WALK_VARBINDS - 1) / WALK_VARBINDS;
+	if (walk_cost > pkg_walk + per_pkg) {
+		col = DP_PKG_DIST_INSTALLED + (int)dp->o->dist_bucket;
+		if (walk(dp, DP_PART_PACKAGES, &col, 1, NULL, 0,
+		    pkg_count_row, &pc) == -1) {
+			fail(dp, STATE_UNKNOWN, "cannot read dpPackageTable");
+			goto out;
+		}
+		if ((long)pc.n * per_pkg < walk_cost) {
+			for (i = 0; i < pc.n && !rows->partial; i++)
+				if (collect_package_rows(dp, l, pc.v[i].idx,
+				    pc.v[i].count, rows) == -1)
+					goto out;
+			rc = 0;
+			goto out;
+		}
+	}
+	for (i = 0; i < l->n && !rows->partial; i++) {
+		if (l->v[i].count <= 0)
+			continue;
+		if (over_budget(dp, DIST_COLLECT)) {
+			rows->partial = 1;
+			break;
+		}
+		if (collect_server_rows(dp, l->v[i].idx, l->v[i].count,
+		    rows) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(pc.v);
+	return rc;
+}
+
+/* A DateAndTime (8 octets: UTC assumed; 11: with its offset) in time_t. */
+static int
+vb_date_and_time(const netsnmp_variable_list *vb, time_t *out)
+{
+	const u_char	*b = vb->val.string;
+	struct tm	 tm;
+	time_t		 t;
+	long		 off = 0;
+
+	if (vb->type != ASN_OCTET_STR ||
+	    (vb->val_len != 8 && vb->val_len != 11))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (b[0] << 8 | b[1]) - 1900;
+	tm.tm_mon = b[2] - 1;
+	tm.tm_mday = b[3];
+	tm.tm_hour = b[4];
+	tm.tm_min = b[5];
+	tm.tm_sec = b[6];
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	if (vb->val_len == 11) {
+		off = (long)b[9] * 3600 + (long)b[10] * 60;
+		if (b[8] == '+')
+			t -= off;
+		else if (b[8] == '-')
+			t += off;
+		else
+			return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+/*
+ * dpDistStateSince of every collected row, a chunk per GET; a row that is
+ * gone by now (noSuchInstance), or not reached within the budget, is
+ * dropped.
+ */
+static int
+fetch_since(struct dp *dp, struct dist_rows *rows)
+{
+	struct oidbuf		 oids[GET_CHUNK];
+	netsnmp_pdu		*resp;
+	netsnmp_variable_list	*vb;
+	oid			 sub[4];
+	size_t			 i, j, n, kept = 0;
+
+	for (i = 0; i < rows->n; i += n) {
+		if (over_budget(dp, DIST_SINCE)) {
+			rows->partial = 1;
+			break;
+		}
+		n = rows->n - i < GET_CHUNK ? rows->n - i : GET_CHUNK;
+		for (j = 0; j < n; j++) {
+			sub[0] = 1;
+			sub[1] = DP_DIST_COL_STATE_SINCE;
+			sub[2] = rows->v[i + j].srv;
+			sub[3] = rows->v[i + j].pkg;
+			mkoid(&oids[j], DP_PART_DIST, sub, 4);
+		}
+		if ((resp = get(dp, oids, n)) == NULL)
+			return -1;
+		for (j = 0, vb = resp->variables; j < n;
+		    j++, vb = vb->next_variable) {
+			if (vb_date_and_time(vb, &rows->v[i + j].since) == -1)
+				continue;
+			rows->v[kept++] = rows->v[i + j];
+		}
+		snmp_free_pdu(resp);
+	}
+	rows->n = kept;
+	return 0;
+}
+
+/* Oldest first; then by server and package, as the table is ordered. */
+static int
+cmp_dist_rows(const void *a, const void *b)
+{
+	const struct dist_row	*x = a, *y = b;
+
+	if (x->since != y->since)
+		return x->since < y->since ? -1 : 1;
+	if (x->srv != y->srv)
+		return x->srv < y->srv ? -1 : 1;
+	return x->pkg < y->pkg ? -1 : x->pkg > y->pkg;
+}
+
+/*
+ * The first -n rows (oldest first), each "PACKAGEID on SERVER (SITE):
+ * STATE since ISO-TIME (AGE s)", then "... and N more".  pkg_id: the
+ * PackageID of every row (-k), else each is read from dpDistPackageID.
+ */
+static int
+list_dist_rows(struct dp *dp, const struct dist_rows *rows, long count,
+    const struct servers *l, const char *pkg_id, time_t now, FILE *out)
+{
+	const struct options	*o = dp->o;
+	const struct dist_row	*r;
+	const struct server	*s;
+	struct oidbuf		 oids[GET_CHUNK];
+	netsnmp_pdu		*resp = NULL;
+	netsnmp_variable_list	*vb = NULL;
+	struct tm		 tm;
+	oid			 sub[4];
+	size_t			 i, j, n, want;
+	char			*id, when[32], label[600], sbuf[32];
+
+	want = rows->n < (size_t)o->max_rows ? rows->n : (size_t)o->max_rows;
+	if (rows->partial)
+		fprintf(out, "%s distributions, oldest first of the %zu of %ld "
+		    "read in time:\n", dist_bucket_name[o->dist_bucket],
+		    rows->n, count);
+	else
+		fprintf(out, "%s distributions, oldest first:\n",
+		    dist_bucket_name[o->dist_bucket]);
+	for (i = 0; i < want; i += n) {
+		n = want - i < GET_CHUNK ? want - i : GET_CHUNK;
+		if (pkg_id == NULL) {
+			for (j = 0; j < n; j++) {
+				sub[0] = 1;
+				sub[1] = DP_DIST_COL_PACKAGE_ID;
+				sub[2] = rows->v[i + j].srv;
+				sub[3] = rows->v[i + j].pkg;
+				mkoid(&oids[j], DP_PART_DIST, sub, 4);
+			}
+			if ((resp = get(dp, oids, n)) == NULL)
+				return -1;
+			vb = resp->variables;
+		}
+		for (j = 0; j < n; j++) {
+			r = &rows->v[i + j];
+			id = pkg_id != NULL ? NULL : vb_string(vb);
+			s = server_by_idx(l, r->srv);
+			if (s != NULL)
+				server_label(s, label, sizeof(label));
+			else
+				snprintf(label, sizeof(label), "server %lu",
+				    r->srv);
+			gmtime_r(&r->since, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			fprintf(out, "%s on %s: %s since %s (%lld s)",
+			    pkg_id != NULL ? pkg_id : id ? id : "(gone)", label,
+			    dist_state_label(r->state, sbuf, sizeof(sbuf)),
+			    when,
+			    now > r->since ? (long long)(now - r->since) : 0LL);
+			if (o->verbose)
+				fprintf(out, " [dpDistState.%lu.%lu]", r->srv,
+				    r->pkg);
+			fprintf(out, "\n");
+			free(id);
+			if (vb != NULL)
+				vb = vb->next_variable;
+		}
+		if (resp != NULL) {
+			snmp_free_pdu(resp);
+			resp = NULL;
+			vb = NULL;
+		}
+	}
+	if (rows->partial && count > (long)want)
+		fprintf(out, "... and %ld more\n", count - (long)want);
+	else if (!rows->partial && rows->n > want)
+		fprintf(out, "... and %zu more\n", rows->n - want);
+	return 0;
+}
+
+/* The state of v against a warning and a critical range, the verdict
+ * printed after the value when one alerts. */
+static enum state
+judge(FILE *f, double v, const struct range *w, int have_w,
+    const struct range *c, int have_c)
+{
+	enum state	 s = STATE_OK;
+
+	if (have_c && range_alert(c, v))
+		s = STATE_CRITICAL;
+	else if (have_w && range_alert(w, v))
+		s = STATE_WARNING;
+	if (s != STATE_OK)
+		fprintf(f, " (%s, range %s)", state_name[s],
+		    s == STATE_CRITICAL ? c->text : w->text);
+	return s;
+}
+
+/*
+ * Whether a value known to be at least lo is in the alert set of r: 1
+ * surely, 0 surely not, -1 it depends on the rows not read.
+ */
+static int
+range_alert_from(const struct range *r, double lo)
+{
+	if (r->inside) {
+		if (lo > r->hi)
+			return 0;
+		return r->hi == INFINITY && lo >= r->lo ? 1 : -1;
+	}
+	if (lo > r->hi)
+		return 1;
+	return r->hi == INFINITY && lo >= r->lo ? 0 : -1;
+}
+
+/*
+ * The age thresholds on the oldest row when not every row was read:
+ * oldest is a lower bound.  *undecided is set when the rows not read
+ * could change the state.
+ */
+static enum state
+judge_at_least(FILE *f, const struct options *o, double oldest,
+    int *undecided)
+{
+	int	 c, w;
+
+	c = o->have_dist_age_crit ?
+	    range_alert_from(&o->dist_age_crit, oldest) : 0;
+	w = o->have_dist_age_warn ?
+	    range_alert_from(&o->dist_age_warn, oldest) : 0;
+	if (c == 1) {
+		fprintf(f, " (CRITICAL, range %s)", o->dist_age_crit.text);
+		return STATE_CRITICAL;
+	}
+	if (c == -1 || w == -1) {
+		fprintf(f, " (UNKNOWN: not every row read)");
+		*undecided = 1;
+		return STATE_OK;
+	}
+	if (w == 1) {
+		fprintf(f, " (WARNING, range %s)", o->dist_age_warn.text);
+		return STATE_WARNING;
+	}
+	return STATE_OK;
+}
+
+/*
+ * "N distributions: a installed, ..., e other; oldest failed: X s; last
+ * import Y s ago" with the verdicts.  oldest: seconds, -1 when not read
+ * (nothing to list and no age threshold); with rows->partial it is the
+ * oldest of the rows read, a lower bound: an alert it raises is sure, a
+ * threshold it cannot decide makes the state UNKNOWN unless another one
+ * is CRITICAL.
+ */
+static enum state
+summarize_dist(FILE *f, const struct options *o, const struct dist_counts *c,
+    const struct dist_rows *rows, long oldest, long age)
+{
+	enum state	 st = STATE_OK, s;
+	int		 b, undecided = 0;
+
+	fprintf(f, "%ld distribution%s: ", c->rows, c->rows == 1 ? "" : "s");
+	for (b = 0; b < DB_N; b++) {
+		fprintf(f, "%s%ld %s", b ? ", " : "", c->n[b],
+		    dist_bucket_name[b]);
+		if (b != (int)o->dist_bucket)
+			continue;
+		s = judge(f, (double)c->n[b], &o->warn, o->have_warn,
+		    &o->crit, o->have_crit);
+		if (s > st)
+			st = s;
+	}
+	if (oldest >= 0 && c->n[o->dist_bucket] > 0 && rows->partial) {
+		fprintf(f, "; oldest %s: at least %ld s (%zu of %ld read in "
+		    "time)", dist_bucket_name[o->dist_bucket], oldest,
+		    rows->n, c->n[o->dist_bucket]);
+		s = judge_at_least(f, o, (double)oldest, &undecided);
+		if (s > st)
+			st = s;
+	} else if (oldest >= 0 && c->n[o->dist_bucket] > 0) {
+		fprintf(f, "; oldest %s: %ld s",
+		    dist_bucket_name[o->dist_bucket], oldest);
+		s = judge(f, (double)oldest, &o->dist_age_warn,
+		    o->have_dist_age_warn, &o->dist_age_crit,
+		    o->have_dist_age_crit);
+		if (s > st)
+			st = s;
+	}
+	if (age < 0) {
+		fprintf(f, "; CRITICAL: no import has ever completed");
+		return STATE_CRITICAL;
+	}
+	fprintf(f, "; last import %ld s ago", age);
+	s = judge(f, (double)age, &o->age_warn, o->have_age_warn,
+	    &o->age_crit, o->have_age_crit);
+	if (s > st)
+		st = s;
+	return undecided && st != STATE_CRITICAL ? STATE_UNKNOWN : st;
+}
+
+static void
+perf_dist(FILE *f, const struct options *o, const struct dist_counts *c,
+    long oldest)
+{
+	int	 b;
+
+	fprintf(f, " 'rows'=%ld;;;0", c->rows);
+	for (b = 0; b < DB_N; b++) {
+		fprintf(f, " '%s'=%ld;", dist_bucket_name[b], c->n[b]);
+		if (b == (int)o->dist_bucket)
+			fprintf(f, "%s;%s", o->have_warn ? o->warn.text : "",
+			    o->have_crit ? o->crit.text : "");
+		else
+			fprintf(f, ";");
+		fprintf(f, ";0;%ld", c->rows);
+	}
+	if (oldest < 0)
+		fprintf(f, " 'oldest_age'=U");
+	else
+		fprintf(f, " 'oldest_age'=%lds", oldest);
+	fprintf(f, ";%s;%s;0",
+	    o->have_dist_age_warn ? o->dist_age_warn.text : "",
+	    o->have_dist_age_crit ? o->dist_age_crit.text : "");
+}
+
+/*
+ * --dist: the counts of the scope (one GET), then, only when the bucket
+ * has rows and there is something to list or an age to judge, its rows:
+ * of the servers whose count says they have some (whole agent, -s), or
+ * one GET per such server (-k).
+ */
+static int
+check_dist(struct dp *dp, const struct scalars *sc, FILE *text, FILE *perf,
+    FILE *lines)
+{
+	const struct options	*o = dp->o;
+	struct servers		 l;
+	struct server		*s = NULL;
+	struct dist_counts	 c;
+	struct dist_rows	 rows;
+	unsigned long		 p = 0;
+	time_t			 now = 0;
+	long			 count, oldest = -1;
+	char			*id = NULL, label[600];
+	int			 st = -1;
+
+	memset(&l, 0, sizeof(l));
+	memset(&rows, 0, sizeof(rows));
+	if (o->server != NULL) {
+		if (fetch_dist_servers(dp, &l) == -1 ||
+		    find_server(dp, &l, &s) == -1 ||
+		    fetch_dist_counts(dp, DP_PART_SERVERS, s->idx, &c) == -1)
+			goto out;
+	} else if (o->package != NULL) {
+		if (find_package(dp, &p, &id) == -1 ||
+		    fetch_dist_counts(dp, DP_PART_PACKAGES, p, &c) == -1)
+			goto out;
+	} else if (fetch_dist_counts(dp, DP_PART_SCALARS, 0, &c) == -1)
+		goto out;
+
+	count = c.n[o->dist_bucket];
+	if (count > 0 && (o->max_rows > 0 || o->have_dist_age_warn ||
+	    o->have_dist_age_crit)) {
+		if (o->server != NULL) {
+			if (collect_server_rows(dp, s->idx, count, &rows) == -1)
+				goto out;
+		} else {
+			if (fetch_dist_servers(dp, &l) == -1)
+				goto out;
+			if (o->package != NULL ? collect_package_rows(dp, &l,
+			    p, count, &rows) == -1 : collect_agent_rows(dp, sc,
+			    &l, &rows) == -1)
+				goto out;
+		}
+		if (fetch_since(dp, &rows) == -1)
+			goto out;
+		qsort(rows.v, rows.n, sizeof(*rows.v), cmp_dist_rows);
+		now = time(NULL);
+		oldest = rows.n > 0 && now > rows.v[0].since ?
+		    (long)(now - rows.v[0].since) : 0;
+	} else if (count == 0)
+		oldest = 0;
+
+	if (s != NULL)
+		fprintf(text, "server %s: ", server_label(s, label,
+		    sizeof(label)));
+	else if (id != NULL)
+		fprintf(text, "package %s: ", id);
+	st = (int)summarize_dist(text, o, &c, &rows, oldest, sc->age);
+	perf_dist(perf, o, &c, rows.partial ? -1 : oldest);
+	perf_age(perf, o, sc->age);
+	if (o->verbose && s != NULL)
+		fprintf(lines, "dpServerIndex %lu, NAL path %s\n", s->idx,
+		    s->nal);
+	else if (o->verbose && id != NULL)
+		fprintf(lines, "dpPackageIndex %lu\n", p);
+	if (o->max_rows > 0 && rows.n > 0 &&
+	    list_dist_rows(dp, &rows, count, &l, id, now, lines) == -1)
+		st = -1;
+out:
+	free(rows.v);
+	free_servers(&l);
+	free(id);
+	return st;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1667,6 +2644,7 @@ main(int argc, char **argv)
 	    o.port, o.timeout);
 	signal(SIGALRM, on_alarm);
 	alarm(o.timeout);
+	start_time = monotonic();
 
 	memset(&dp, 0, sizeof(dp));
 	dp.o = &o;
@@ -1704,7 +2682,9 @@ main(int argc, char **argv)
 		    "serves no data (dpLastImportAge -1)", o.host);
 		goto done;
 	}
-	if (o.server != NULL)
+	if (o.dist)
+		r = check_dist(&dp, &sc, text, perf, lines);
+	else if (o.server != NULL)
 		r = check_server(&dp, text, perf, lines, sc.age);
 	else if (o.package != NULL)
 		r = check_package(&dp, text, perf, lines, sc.age);

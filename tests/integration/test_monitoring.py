@@ -10,6 +10,16 @@ without dpagentd, a never-imported agent, usage errors; the numbers and
 listed rows against the model read with plain SQL, and -vvv traces that
 show it never walks dpTable beyond one server's dpStatus column.
 
+check_dp --dist, with the summarizer sample imported too (DP_MODE picks
+the agent's mode): each scope and bucket, -w/-c and the age thresholds
+(states made old by plain SQL), exit codes, status line, perfdata and
+the listed rows oldest first against the model; -vvv traces that show
+what of dpDistTable it reads (nothing when nothing failed; the failing
+servers' dpDistState, or GETs of a package failing everywhere); a
+re-import that clears the failures; and, behind a relay that slows every
+request, a whole-agent list that cannot finish in half of -t answering
+in time on the rows read (a sure alert, or UNKNOWN).
+
 Zabbix: conf/zabbix/dpagent_template.yaml parsed with python3-yaml:
 version-4 UUIDs, every OID resolved with snmptranslate against our MIB
 to the object its key names, value maps equal to the MIB's enumerations,
@@ -497,6 +507,731 @@ class CheckDp(unittest.TestCase):
             self.assertRegex(r.stdout, r"^check_dp \S+ \(dpagent\)\n$")
 
 
+# -- check_dp --dist ----------------------------------------------------------
+
+DIST_SAMPLE = os.path.join(dpstack.DATA, "sample-dist-ps7.json")
+DIST_BUCKETS = ["installed", "inprogress", "retrying", "failed", "other"]
+DIST_STATES = ["installed", "installPending", "installRetrying",
+               "installFailed", "removalPending", "removalRetrying",
+               "removalFailed", "contentUpdating", "contentMonitoring"]
+DIST_COUNTS = dpstack.DIST_COUNTS  # d_rows, d_installed, ... d_other
+DIST_ENTRY = dpstack.DIST_ENTRY
+
+
+def dist_bucket(state):
+    """The bucket of a State, as the MIB's DESCRIPTIONs define them."""
+    return {0: "installed", 1: "inprogress", 4: "inprogress",
+            7: "inprogress", 2: "retrying", 5: "retrying", 3: "failed",
+            6: "failed"}.get(state, "other")
+
+
+def iso(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
+
+
+def write_dist_import(path, states):
+    """The rows of the summarizer sample named in states, {(server FQDN,
+    PackageID): State}, with those States."""
+    with open(DIST_SAMPLE, encoding="utf-8-sig") as f:
+        recs = json.load(f)
+    out = []
+    for (server, pid), state in states.items():
+        rec = [r for r in recs if r["PackageID"] == pid and
+               r["ServerNALPath"].endswith("\\\\%s\\" % server)]
+        if len(rec) != 1:
+            raise AssertionError("not in the sample: %s %s" % (server, pid))
+        out.append(dict(rec[0], State=state))
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f)
+
+
+class DistOracle(Oracle):
+    """The distributions of the model, read with plain SQL."""
+
+    def dist_rows(self, bucket, server=None, package=None):
+        """The rows of a bucket in check_dp's order: oldest State first
+        (by the second), then by server and package index."""
+        rows = [r for r in self.con.execute(
+            "SELECT d.server_idx, d.package_idx, d.state, "
+            "d.state_since_ms, p.package_id, s.name, s.site_code "
+            "FROM dist d JOIN server s ON s.idx = d.server_idx "
+            "JOIN package p ON p.idx = d.package_idx")
+            if dist_bucket(r["state"]) == bucket and
+            (server is None or r["name"] == server) and
+            (package is None or r["package_id"] == package)]
+        rows.sort(key=lambda r: (r["state_since_ms"] // 1000,
+                                 r["server_idx"], r["package_idx"]))
+        return rows
+
+
+class CheckDpDist(unittest.TestCase):
+    """check_dp --dist against the two samples (4 servers x 6 packages;
+    DP02/PS100034 installFailed, DP04/PS100057 removalFailed,
+    DP03/PS200003 installRetrying, two in progress, one monitoring), in
+    the mode DP_MODE names."""
+
+    # Seconds each row has been in its State, set by plain SQL before
+    # every test: DP04's failure is the older one.
+    AGES = {("DP02.corp.contoso.com", "PS100034"): 600,
+            ("DP04.corp.contoso.com", "PS100057"): 7200,
+            ("DP03.branch.contoso.com", "PS200003"): 90000}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="dpmon.")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.db = make_db(cls.tmp, DIST_SAMPLE)
+        cls.stack = Stack(cls.db, extra_conf=V3)
+        cls.addClassCleanup(cls.stack.close)
+        cls.stack.start_master()
+        cls.stack.start_agent()
+        cls.oracle = DistOracle(cls.db)
+        cls.addClassCleanup(cls.oracle.close)
+
+    def setUp(self):
+        self.set_ages(self.AGES)
+
+    def set_ages(self, ages):
+        now = int(time.time() * 1000)
+        dpstack.sql(self.db, *[(
+            "UPDATE dist SET state_since_ms = ? WHERE server_idx = "
+            "(SELECT idx FROM server WHERE name = ?) AND package_idx = "
+            "(SELECT idx FROM package WHERE package_id = ?)",
+            (now - age * 1000, server, pid))
+            for (server, pid), age in ages.items()])
+
+    def dist(self, *args, code=None):
+        t0 = int(time.time())
+        r = run_check("-H", "127.0.0.1", "-p", str(self.stack.port),
+                      "--dist", *args)
+        r.t0, r.t1 = t0, int(time.time())
+        if code is not None:
+            self.assertEqual(r.code, code, "%s: %r" % (args, r))
+            self.assertEqual(r.state, ["OK", "WARNING", "CRITICAL",
+                                       "UNKNOWN"][code], r)
+        return r
+
+    def assert_age(self, r, age, since_ms):
+        """age: now - since, with now when check_dp ran."""
+        since = since_ms // 1000
+        self.assertGreaterEqual(age, r.t0 - since, r)
+        self.assertLessEqual(age, r.t1 - since, r)
+
+    def assert_text(self, r, scope, row, bucket="failed", verdict="",
+                    rows=None, age_verdict=""):
+        """The status line: the counts of row (meta, server or package),
+        the verdict after the bucket's, the age of the oldest of rows
+        (None: not read) and the import's."""
+        parts = ["%d %s%s" % (row[c], b, verdict if b == bucket else "")
+                 for b, c in zip(DIST_BUCKETS, DIST_COUNTS[1:])]
+        text = "%s%d distribution%s: %s" % (
+            scope, row["d_rows"], "" if row["d_rows"] == 1 else "s",
+            ", ".join(parts))
+        pattern = re.escape(text)
+        if rows:
+            pattern += re.escape("; oldest %s: " % bucket) + r"(\d+)" + \
+                re.escape(" s" + age_verdict)
+        pattern += r"; last import (\d+) s ago$"
+        m = re.match(pattern, r.text)
+        self.assertIsNotNone(m, (pattern, r))
+        if rows:
+            self.assert_age(r, int(m.group(1)), rows[0]["state_since_ms"])
+
+    def assert_perf(self, r, row, bucket="failed", warn="", crit="",
+                    rows=None, age_warn="", age_crit=""):
+        """Every bucket's count, the thresholds on the checked one, the
+        age of the oldest (U: not read; 0 with an empty bucket)."""
+        self.assertEqual(list(r.perf), ["rows"] + DIST_BUCKETS +
+                         ["oldest_age", "import_age"], r)
+        self.assertEqual(r.perf["rows"], (str(row["d_rows"]), "", "", "",
+                                          "0", ""))
+        for b, c in zip(DIST_BUCKETS, DIST_COUNTS[1:]):
+            self.assertEqual(r.perf[b], (
+                str(row[c]), "", warn if b == bucket else "",
+                crit if b == bucket else "", "0", str(row["d_rows"])), r)
+        oldest = r.perf["oldest_age"]
+        if rows is None:
+            self.assertEqual(oldest, ("U", "", age_warn, age_crit, "0", ""))
+        elif not rows:
+            self.assertEqual(oldest, ("0", "s", age_warn, age_crit, "0",
+                                      ""))
+        else:
+            self.assertEqual(oldest[1:], ("s", age_warn, age_crit, "0", ""))
+            self.assert_age(r, int(oldest[0]), rows[0]["state_since_ms"])
+        self.assertEqual(r.perf["import_age"][1:], ("s", "", "", "0", ""))
+
+    def assert_lines(self, r, rows, bucket="failed", n=10, verbose=False,
+                     skip=0, header=None, more=None):
+        """The rows after the status line (after skip lines): the header,
+        the rows oldest first, at most n, then how many more (more: that
+        number; by default the rows not shown)."""
+        lines = r.lines[skip:]
+        if not rows:
+            self.assertEqual(lines, [], r)
+            return
+        self.assertEqual(lines[0], header or "%s distributions, oldest "
+                         "first:" % bucket, r)
+        shown = rows[:n]
+        if more is None:
+            more = len(rows) - len(shown)
+        self.assertEqual(len(lines), 1 + len(shown) + (more > 0), r)
+        for line, x in zip(lines[1:], shown):
+            pattern = re.escape("%s on %s (%s): %s since %s (" % (
+                x["package_id"], x["name"], x["site_code"],
+                DIST_STATES[x["state"]], iso(x["state_since_ms"]))) + \
+                r"(\d+) s\)"
+            if verbose:
+                pattern += re.escape(" [dpDistState.%d.%d]" % (
+                    x["server_idx"], x["package_idx"]))
+            m = re.match(pattern + "$", line)
+            self.assertIsNotNone(m, (pattern, line))
+            self.assert_age(r, int(m.group(1)), x["state_since_ms"])
+        if more > 0:
+            self.assertEqual(lines[-1], "... and %d more" % more)
+
+    # -- whole agent ---------------------------------------------------------
+
+    def test_agent(self):
+        m = self.oracle.meta()
+        self.assertEqual([m[c] for c in DIST_COUNTS], [24, 18, 2, 1, 2, 1])
+        rows = self.oracle.dist_rows("failed")
+        self.assertEqual([(x["name"], x["package_id"],
+                           DIST_STATES[x["state"]]) for x in rows],
+                         [("DP04.corp.contoso.com", "PS100057",
+                           "removalFailed"),
+                          ("DP02.corp.contoso.com", "PS100034",
+                           "installFailed")])
+        r = self.dist(code=0)  # no threshold: reported, not judged
+        self.assert_text(r, "", m, rows=rows)
+        self.assert_perf(r, m, rows=rows)
+        self.assert_lines(r, rows)
+        self.assertGreaterEqual(int(r.perf["oldest_age"][0]), 7200)
+        # -v: the instance of each row
+        self.assert_lines(self.dist("-v", code=0), rows, verbose=True)
+        # DP02's failure made the older one: the order follows
+        self.set_ages({("DP02.corp.contoso.com", "PS100034"): 9000})
+        rows = self.oracle.dist_rows("failed")
+        self.assertEqual([x["package_id"] for x in rows],
+                         ["PS100034", "PS100057"])
+        r = self.dist(code=0)
+        self.assert_lines(r, rows)
+        self.assert_perf(r, m, rows=rows)
+        self.assertGreaterEqual(int(r.perf["oldest_age"][0]), 9000)
+
+    def test_thresholds(self):
+        m = self.oracle.meta()  # dpDistFailed is 2
+        rows = self.oracle.dist_rows("failed")
+        for args, code in ((["-w", "0"], 1), (["-w", "2"], 0),
+                           (["-c", "1"], 2), (["-c", "2"], 0),
+                           (["-w", "1", "-c", "5"], 1),
+                           (["-w", "0", "-c", "1"], 2),
+                           (["-c", "@2:5"], 2), (["-w", "3:"], 1),
+                           (["-c", "~:1.5"], 2), (["-c", "~:"], 0)):
+            r = self.dist(*args, code=code)
+            warn = args[args.index("-w") + 1] if "-w" in args else ""
+            crit = args[args.index("-c") + 1] if "-c" in args else ""
+            verdict = "" if code == 0 else " (%s, range %s)" % (
+                r.state, crit if code == 2 else warn)
+            self.assert_text(r, "", m, verdict=verdict, rows=rows)
+            self.assert_perf(r, m, warn=warn, crit=crit, rows=rows)
+            self.assert_lines(r, rows)
+
+    def test_other_buckets(self):
+        m = self.oracle.meta()
+        for bucket in ("retrying", "inprogress", "other"):
+            rows = self.oracle.dist_rows(bucket)
+            self.assertEqual(len(rows), m["d_" + bucket])
+            r = self.dist("--dist-bucket", bucket, "-w", "0", code=1)
+            self.assert_text(r, "", m, bucket=bucket,
+                             verdict=" (WARNING, range 0)", rows=rows)
+            self.assert_perf(r, m, bucket=bucket, warn="0", rows=rows)
+            self.assert_lines(r, rows, bucket=bucket)
+        rows = self.oracle.dist_rows("retrying")
+        self.assertEqual([(x["name"], x["package_id"], x["state"])
+                          for x in rows],
+                         [("DP03.branch.contoso.com", "PS200003", 2)])
+        r = self.dist("--dist-bucket", "retrying", "-c", "0", "-w", "5",
+                      code=2)
+        self.assert_perf(r, m, bucket="retrying", warn="5", crit="0",
+                         rows=rows)
+        self.assertGreaterEqual(int(r.perf["oldest_age"][0]), 90000)
+        # the failed ones are counted, not judged, then
+        self.dist("--dist-bucket", "retrying", "-c", "1", code=0)
+
+    def test_max_rows(self):
+        m = self.oracle.meta()
+        rows = self.oracle.dist_rows("inprogress")
+        self.assertEqual(len(rows), 2)
+        r = self.dist("--dist-bucket", "inprogress", "-n", "1", code=0)
+        self.assert_lines(r, rows, bucket="inprogress", n=1)
+        self.assertEqual(r.lines[-1], "... and 1 more")
+        # -n 0 and no age threshold: the counts only, no age read
+        r = self.dist("-n", "0", "-c", "0", code=2)
+        self.assertEqual(r.lines, [])
+        self.assert_text(r, "", m, verdict=" (CRITICAL, range 0)")
+        self.assert_perf(r, m, crit="0")
+
+    def test_age_thresholds(self):
+        m = self.oracle.meta()
+        failed = self.oracle.dist_rows("failed")      # oldest: 7200 s
+        retrying = self.oracle.dist_rows("retrying")  # 90000 s
+        for args, code, rows, bucket in (
+                (["--dist-age-warning", "3600"], 1, failed, "failed"),
+                (["--dist-age-critical", "3600"], 2, failed, "failed"),
+                (["--dist-age-warning", "3600", "--dist-age-critical",
+                  "7000"], 2, failed, "failed"),
+                (["--dist-age-warning", "10000", "--dist-age-critical",
+                  "20000"], 0, failed, "failed"),
+                (["--dist-age-critical", "@0:3600"], 0, failed, "failed"),
+                (["--dist-bucket", "retrying", "--dist-age-critical",
+                  "86400"], 2, retrying, "retrying"),
+                (["--dist-bucket", "retrying", "--dist-age-critical",
+                  "100000"], 0, retrying, "retrying")):
+            r = self.dist(*args, code=code)
+            aw = args[args.index("--dist-age-warning") + 1] \
+                if "--dist-age-warning" in args else ""
+            ac = args[args.index("--dist-age-critical") + 1] \
+                if "--dist-age-critical" in args else ""
+            verdict = "" if code == 0 else " (%s, range %s)" % (
+                r.state, ac if code == 2 else aw)
+            self.assert_text(r, "", m, bucket=bucket, rows=rows,
+                             age_verdict=verdict)
+            self.assert_perf(r, m, bucket=bucket, rows=rows, age_warn=aw,
+                             age_crit=ac)
+        # An age threshold reads the rows even with -n 0.
+        r = self.dist("-n", "0", "--dist-age-critical", "3600", code=2)
+        self.assertEqual(r.lines, [])
+        self.assert_perf(r, m, rows=failed, age_crit="3600")
+        # The worse of count and age wins.
+        self.dist("-c", "0", "--dist-age-warning", "3600", code=2)
+        self.dist("-w", "5", "--dist-age-critical", "3600", code=2)
+        self.dist("-w", "0", "--dist-age-warning", "3600", code=1)
+        # One server's, one package's oldest.
+        self.dist("-s", "dp02", "--dist-age-warning", "3600", code=0)
+        r = self.dist("-s", "dp02", "--dist-age-warning", "300", code=1)
+        self.assertRegex(r.text, r"; oldest failed: \d+ s \(WARNING, range "
+                         r"300\);")
+        self.dist("-k", "PS100057", "--dist-age-critical", "3600", code=2)
+        self.dist("-k", "PS100034", "--dist-age-critical", "3600", code=0)
+        # An empty bucket's age is 0 and not judged.
+        r = self.dist("-s", "dp01", "--dist-age-critical", "@0:", code=0)
+        srv = self.oracle.server("DP01.corp.contoso.com")
+        self.assert_perf(r, srv, rows=[], age_crit="@0:")
+        self.assertNotIn("oldest", r.text)
+
+    # -- one server, one package ---------------------------------------------
+
+    def test_server(self):
+        srv = self.oracle.server("DP02.corp.contoso.com")
+        self.assertEqual([srv[c] for c in DIST_COUNTS], [6, 5, 0, 0, 1, 0])
+        rows = self.oracle.dist_rows("failed", server=srv["name"])
+        r = self.dist("-s", "dp02", "-c", "0", code=2)
+        self.assertTrue(r.text.startswith(
+            "server DP02.corp.contoso.com (PS1): 6 distributions: 5 "
+            "installed, 0 inprogress, 0 retrying, 1 failed (CRITICAL, range "
+            "0), 0 other; oldest failed: "), r)
+        self.assert_text(r, "server DP02.corp.contoso.com (PS1): ", srv,
+                         verdict=" (CRITICAL, range 0)", rows=rows)
+        self.assert_perf(r, srv, crit="0", rows=rows)
+        self.assert_lines(r, rows)
+        self.assertEqual([x["package_id"] for x in rows], ["PS100034"])
+        # Every server, every bucket, by name, with -v.
+        for srv in self.oracle.servers():
+            for bucket in DIST_BUCKETS[1:]:
+                rows = self.oracle.dist_rows(bucket, server=srv["name"])
+                r = self.dist("-s", srv["name"], "--dist-bucket", bucket,
+                              "-v", code=0)
+                self.assertEqual(r.lines[0], "dpServerIndex %d, NAL path %s"
+                                 % (srv["idx"], srv["nal_path"]))
+                self.assert_text(r, "server %s (%s): " % (
+                    srv["name"], srv["site_code"]), srv, bucket=bucket,
+                    rows=rows)
+                self.assert_perf(r, srv, bucket=bucket, rows=rows)
+                self.assert_lines(r, rows, bucket=bucket, verbose=True,
+                                  skip=1)
+        # A server without failures; one not in the tables.
+        srv = self.oracle.server("DP01.corp.contoso.com")
+        r = self.dist("-s", "DP01.corp.contoso.com", "-c", "0", code=0)
+        self.assert_perf(r, srv, crit="0", rows=[])
+        self.assertEqual(r.lines, [])
+        r = self.dist("-s", "nosuch.corp.contoso.com", "-c", "0", code=3)
+        self.assertEqual(r.text, "server nosuch.corp.contoso.com not found "
+                         "in dpServerTable (4 servers)")
+        self.assertEqual(r.perf, {})
+
+    def test_package(self):
+        pkg = self.oracle.package("PS100057")
+        self.assertEqual([pkg[c] for c in DIST_COUNTS], [4, 2, 0, 0, 1, 1])
+        rows = self.oracle.dist_rows("failed", package="PS100057")
+        r = self.dist("-k", "ps100057", "-w", "0", code=1)
+        self.assert_text(r, "package PS100057: ", pkg,
+                         verdict=" (WARNING, range 0)", rows=rows)
+        self.assert_perf(r, pkg, warn="0", rows=rows)
+        self.assert_lines(r, rows)
+        self.assertEqual([(x["name"], x["state"]) for x in rows],
+                         [("DP04.corp.contoso.com", 6)])
+        for pkg in self.oracle.packages():
+            for bucket in DIST_BUCKETS[1:]:
+                rows = self.oracle.dist_rows(bucket,
+                                             package=pkg["package_id"])
+                r = self.dist("-k", pkg["package_id"], "--dist-bucket",
+                              bucket, "-v", code=0)
+                self.assertEqual(r.lines[0], "dpPackageIndex %d" %
+                                 pkg["idx"])
+                self.assert_text(r, "package %s: " % pkg["package_id"],
+                                 pkg, bucket=bucket, rows=rows)
+                self.assert_perf(r, pkg, bucket=bucket, rows=rows)
+                self.assert_lines(r, rows, bucket=bucket, verbose=True,
+                                  skip=1)
+        r = self.dist("-k", "NOSUCH01", code=3)
+        self.assertEqual(r.text, "package NOSUCH01 not found in "
+                         "dpPackageTable (6 packages)")
+
+    def test_v3(self):
+        v2 = self.dist("-c", "0", code=2)
+        r = self.dist("-P", "3", "-U", "dpmon", "-L", "authPriv", "-a",
+                      "SHA-256", "-A", "authpass123", "-x", "AES", "-X",
+                      "privpass123", "-c", "0", code=2)
+        self.assertEqual(re.sub(r"\d+ s", "N s", r.text),
+                         re.sub(r"\d+ s", "N s", v2.text))
+        self.assertEqual(len(r.lines), 3)
+
+    def test_default_unchanged(self):
+        # Without --dist: dpTable's Status, exactly as before.
+        r = run_check("-H", "127.0.0.1", "-p", str(self.stack.port), "-w",
+                      "0")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.text.split(";")[0], "4 servers, 6 packages, "
+                         "24 rows: 16 none, 4 updated, 3 added, 1 deleted "
+                         "(WARNING, range 0), 0 other")
+        self.assertEqual(list(r.perf), ["servers", "packages", "rows"] +
+                         BUCKETS + ["import_age", "pending_writes"])
+        self.assertEqual(r.lines, ["deleted rows by server (1 in all):",
+                                   "DP02.corp.contoso.com (PS1): 1"])
+
+    # -- what it reads ---------------------------------------------------------
+
+    requests = CheckDp.requests
+
+    def assert_reads(self, r, bulk=(), gets=()):
+        """Of dpDistTable, the GETBULKs start only under the prefixes of
+        bulk and the GETs are only of the instances of gets."""
+        reqs = self.requests(r)
+        self.assertTrue(reqs, r.err)
+        table = DIST_ENTRY + "."
+        for cmd, oids in reqs:
+            for oid in oids:
+                if not oid.startswith(table):
+                    continue
+                if cmd == "GETBULK":
+                    self.assertTrue([p for p in bulk if oid == p or
+                                     oid.startswith(p + ".")], (cmd, oid))
+                else:
+                    self.assertEqual(cmd, "GET", oid)
+                    self.assertIn(oid, gets)
+        return reqs
+
+    def test_bounded_reads(self):
+        failed = self.oracle.dist_rows("failed")
+        inst = [".%d.%d" % (x["server_idx"], x["package_idx"])
+                for x in failed]
+        row_gets = [DIST_ENTRY + ".%d%s" % (c, i) for c in (1, 9)
+                    for i in inst]
+        # Whole agent: the servers that have failures, their rows only.
+        srvs = sorted(set(x["server_idx"] for x in failed))
+        self.assertEqual(len(srvs), 2)
+        r = self.dist("-vvv", code=0)
+        self.assert_reads(r, bulk=["%s.4.%d" % (DIST_ENTRY, s)
+                                   for s in srvs], gets=row_gets)
+        # -n 0: two GETs, the scalars (nothing of the tables).
+        r = self.dist("-vvv", "-n", "0", code=0)
+        reqs = self.assert_reads(r)
+        self.assertEqual([c for c, _ in reqs], ["GET", "GET"])
+        for _, oids in reqs:
+            for oid in oids:
+                self.assertTrue(oid.startswith(SCALARS + "."), oid)
+        # -s: that server's dpDistState; -k: a GET per failing server.
+        r = self.dist("-vvv", "-s", "dp02", code=0)
+        srv = self.oracle.server("DP02.corp.contoso.com")["idx"]
+        self.assert_reads(r, bulk=["%s.4.%d" % (DIST_ENTRY, srv)],
+                          gets=[DIST_ENTRY + ".%d.%d.%d" % (
+                              c, srv, x["package_idx"]) for c in (1, 9)
+                              for x in failed if x["server_idx"] == srv])
+        pkg = self.oracle.package("PS100057")["idx"]
+        r = self.dist("-vvv", "-k", "PS100057", code=0)
+        self.assert_reads(r, gets=[DIST_ENTRY + ".%d.%d.%d" % (c, s, pkg)
+                                   for c in (4, 9) for s in srvs])
+
+    def test_package_failing_everywhere(self):
+        # PS100012 failed on every server: a GET per (failing package,
+        # failing server) costs less than the servers' walks.
+        pid = self.oracle.package("PS100012")["idx"]
+        dpstack.sql(self.db, ("UPDATE dist SET state = 3 WHERE "
+                              "package_idx = ?", (pid,)))
+        try:
+            time.sleep(0.3)  # past the agent's read-ahead
+            m = self.oracle.meta()
+            rows = self.oracle.dist_rows("failed")
+            self.assertEqual(len(rows), m["d_failed"])
+            self.assertEqual(len(rows), 6)
+            r = self.dist("-vvv", "-c", "5", code=2)
+            self.assert_text(r, "", m, verdict=" (CRITICAL, range 5)",
+                             rows=rows)
+            self.assert_perf(r, m, crit="5", rows=rows)
+            self.assert_lines(r, rows, verbose=True)  # -vvv has -v
+            srvs = sorted(set(x["server_idx"] for x in rows))
+            pkgs = sorted(set(x["package_idx"] for x in rows))
+            self.assertEqual((len(srvs), len(pkgs)), (4, 3))
+            self.assert_reads(r, gets=[
+                DIST_ENTRY + ".4.%d.%d" % (s, p) for s in srvs
+                for p in pkgs] + [DIST_ENTRY + ".%d.%d.%d" % (
+                    c, x["server_idx"], x["package_idx"]) for c in (1, 9)
+                    for x in rows])
+        finally:
+            dpstack.sql(self.db, ("UPDATE dist SET state = 0 WHERE "
+                                  "package_idx = ?", (pid,)))
+            time.sleep(0.3)
+
+    # -- a re-import that clears the failures -----------------------------------
+
+    def test_reimport_clears(self):
+        path = os.path.join(self.tmp, "installed.json")
+        write_dist_import(path, {("DP02.corp.contoso.com", "PS100034"): 0,
+                                 ("DP04.corp.contoso.com", "PS100057"): 0})
+        try:
+            dpctl(self.db, "import", path)
+            time.sleep(0.3)  # past the agent's read-ahead
+            m = self.oracle.meta()
+            self.assertEqual([m[c] for c in DIST_COUNTS],
+                             [24, 20, 2, 1, 0, 1])
+            self.assertEqual(self.oracle.dist_rows("failed"), [])
+            r = self.dist("-vvv", "-c", "0", "--dist-age-critical", "1",
+                          code=0)
+            self.assert_text(r, "", m, rows=[])
+            self.assert_perf(r, m, crit="0", rows=[], age_crit="1")
+            self.assertEqual(r.lines, [])
+            # nothing failed: not a single read of the tables
+            for _, oids in self.requests(r):
+                for oid in oids:
+                    self.assertTrue(oid.startswith(SCALARS + "."), oid)
+            self.dist("-s", "dp02", "-c", "0", code=0)
+            self.dist("-k", "PS100057", "-c", "0", code=0)
+            self.dist("--dist-bucket", "retrying", "-w", "0", code=1)
+        finally:
+            dpctl(self.db, "import", DIST_SAMPLE)
+            time.sleep(0.3)
+        # Failed again, since the import.
+        r = self.dist("-c", "0", code=2)
+        self.assertEqual(self.oracle.meta()["d_failed"], 2)
+        self.assertLessEqual(int(r.perf["oldest_age"][0]), 30)
+
+    def test_usage(self):
+        for args, text in (
+                (["--dist-bucket", "failed"], "--dist-bucket, "
+                 "--dist-age-warning and --dist-age-critical need --dist"),
+                (["--dist-age-warning", "5"], "--dist-bucket, "
+                 "--dist-age-warning and --dist-age-critical need --dist"),
+                (["--dist-age-critical", "5", "-s", "dp01"], "--dist-bucket, "
+                 "--dist-age-warning and --dist-age-critical need --dist"),
+                (["--dist", "-S", "none"], "-S is for dpTable's Status; "
+                 "with --dist, --dist-bucket picks the bucket"),
+                (["--dist", "--dist-bucket", "installed"], "bad "
+                 "distribution bucket installed: failed, retrying, "
+                 "inprogress or other"),
+                (["--dist", "--dist-age-warning", "x"],
+                 "bad distribution age warning range: x"),
+                (["--dist", "--dist-age-critical", "5:1"],
+                 "bad distribution age critical range: 5:1"),
+                (["--dist", "-s", "a", "-k", "b"],
+                 "-s and -k exclude each other")):
+            r = run_check("-H", "h", *args)
+            self.assertEqual(r.code, 3, (args, r))
+            self.assertEqual(r.first, "DP UNKNOWN - " + text, args)
+            self.assertIn("Usage:", r.out)
+        r = run_check("-H", "h", "--dist", "--dist-bucket")
+        self.assertEqual(r.code, 3, r)
+        self.assertTrue(r.first.endswith(" needs a value"), r)
+        r = subprocess.run([check_dp_path(), "--help"], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 3)
+        for opt in ("--dist\n", "--dist-bucket=failed|retrying|inprogress|"
+                    "other", "--dist-age-warning=", "--dist-age-critical="):
+            self.assertIn(opt, r.stdout)
+
+
+class SlowRelay:
+    """A UDP relay on 127.0.0.1 that holds each request delay seconds
+    before it passes it on to 127.0.0.1:port, and passes the answers
+    back: an agent with a slow network, for a client that sends one
+    request at a time (check_dp).  A thread of this process."""
+
+    def __init__(self, port, delay):
+        import select
+        import threading
+        self.select = select.select
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.connect(("127.0.0.1", port))
+        self.delay = delay
+        self.done = False
+        self.client = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.done:
+            ready = self.select([self.front, self.back], [], [], 0.05)[0]
+            for s in ready:
+                if s is self.front:
+                    data, self.client = s.recvfrom(65535)
+                    time.sleep(self.delay)
+                    self.back.send(data)
+                else:
+                    data = s.recv(65535)
+                    if self.client is not None:
+                        self.front.sendto(data, self.client)
+
+    def close(self):
+        self.done = True
+        self.thread.join()
+        self.front.close()
+        self.back.close()
+
+
+class CheckDpDistBudget(unittest.TestCase):
+    """--dist on an agent where listing the whole agent's failures needs
+    more round trips than half of -t allows: 60 servers, each with one
+    failed distribution of its own package (so one walk per server is the
+    cheaper way), behind a relay that holds each request 20 ms.  The
+    answer comes within -t, on the rows read, and says so."""
+
+    SERVERS = 60
+
+    @classmethod
+    def export(cls, path):
+        with open(DIST_SAMPLE, encoding="utf-8-sig") as f:
+            base = json.load(f)[0]
+        recs = []
+        for i in range(1, cls.SERVERS + 1):
+            host = "DPB%03d.corp.contoso.com" % i
+            nal = '["Display=\\\\%s\\"]MSWNET:["SMS_SITE=PS1"]\\\\%s\\' % (
+                host, host)
+            for pid, state in (("PB000000", 0), ("PB%06d" % i, 3)):
+                recs.append(dict(base, PackageID=pid, SecureObjectID=pid,
+                                 ServerNALPath=nal, SiteCode="PS1",
+                                 State=state))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(recs, f)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="dpmon.")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.db = os.path.join(cls.tmp, "dp.db")
+        path = os.path.join(cls.tmp, "budget.json")
+        cls.export(path)
+        dpctl(cls.db, "init")
+        dpctl(cls.db, "import", path)
+        # server i's failure is 100 + 10 i seconds old: the oldest are
+        # on the servers walked last
+        now = int(time.time() * 1000)
+        dpstack.sql(cls.db, ("UPDATE dist SET state_since_ms = ? - "
+                             "(100 + 10 * server_idx) * 1000 WHERE "
+                             "state = 3", (now,)))
+        cls.stack = Stack(cls.db)
+        cls.addClassCleanup(cls.stack.close)
+        cls.stack.start_master()
+        cls.stack.start_agent()
+        cls.relay = SlowRelay(cls.stack.port, 0.02)
+        cls.addClassCleanup(cls.relay.close)
+        cls.oracle = DistOracle(cls.db)
+        cls.addClassCleanup(cls.oracle.close)
+
+    def run_dist(self, port, *args):
+        t0 = int(time.time())
+        r = run_check("-H", "127.0.0.1", "-p", str(port), "--dist", *args)
+        r.t0, r.t1 = t0, int(time.time())
+        return r
+
+    assert_age = CheckDpDist.assert_age
+
+    def test_complete(self):
+        # Straight to the agent, 10 s: every row, exactly.
+        rows = self.oracle.dist_rows("failed")
+        self.assertEqual(len(rows), self.SERVERS)
+        self.assertEqual(rows[0]["name"], "DPB060.corp.contoso.com")
+        r = self.run_dist(self.stack.port, "-t", "10")
+        self.assertEqual(r.code, 0, r)
+        m = re.match(r"^120 distributions: 60 installed, 0 inprogress, 0 "
+                     r"retrying, 60 failed, 0 other; oldest failed: (\d+) "
+                     r"s; last import \d+ s ago$", r.text)
+        self.assertIsNotNone(m, r)
+        self.assert_age(r, int(m.group(1)), rows[0]["state_since_ms"])
+        CheckDpDist.assert_lines(self, r, rows)
+        self.assertEqual(r.lines[-1], "... and 50 more")
+
+    def partial(self, *args, code):
+        """A check through the relay with -t 1: state, the number of rows
+        read, the listed rows of those and the lower bound, checked."""
+        r = self.run_dist(self.relay.port, "-t", "1", *args)
+        self.assertEqual(r.code, code, r)
+        self.assertLess(r.elapsed, 1.5, r)
+        m = re.match(r"^120 distributions: 60 installed, 0 inprogress, 0 "
+                     r"retrying, 60 failed(?: \([A-Z]+, range [^)]*\))?, 0 "
+                     r"other; oldest failed: at least (\d+) s \((\d+) of 60 "
+                     r"read in time\)( \([^)]*\))?; last import \d+ s ago$",
+                     r.text)
+        self.assertIsNotNone(m, r)
+        n = int(m.group(2))
+        self.assertGreaterEqual(n, 1, r)
+        self.assertLess(n, self.SERVERS, r)
+        # The rows read are those of the first n servers walked.
+        rows = self.oracle.dist_rows("failed")
+        read = sorted(rows, key=lambda x: x["server_idx"])[:n]
+        read.sort(key=lambda x: (x["state_since_ms"] // 1000,
+                                 x["server_idx"], x["package_idx"]))
+        self.assert_age(r, int(m.group(1)), read[0]["state_since_ms"])
+        self.assertLess(int(m.group(1)),
+                        (r.t1 * 1000 - rows[0]["state_since_ms"]) / 1000)
+        shown = min(n, 10)
+        CheckDpDist.assert_lines(
+            self, r, read, header="failed distributions, oldest first of "
+            "the %d of 60 read in time:" % n, more=60 - shown)
+        self.assertEqual(len(r.lines), 2 + shown)
+        self.assertEqual(r.perf["oldest_age"][:2], ("U", ""))
+        self.assertEqual(r.perf["failed"][0], "60")
+        return r, m.group(3) or ""
+
+    def test_partial(self):
+        self.partial(code=0)
+        # An age an alert is sure of: every failure is over 100 s old.
+        r, verdict = self.partial("--dist-age-critical", "50", code=2)
+        self.assertEqual(verdict, " (CRITICAL, range 50)")
+        r, verdict = self.partial("--dist-age-critical", "@0:50", code=0)
+        self.assertEqual(verdict, "")
+        # One the rows not read could cross: UNKNOWN, unless CRITICAL.
+        for args in (["--dist-age-critical", "1000000"],
+                     ["--dist-age-warning", "50", "--dist-age-critical",
+                      "1000000"]):
+            r, verdict = self.partial(*args, code=3)
+            self.assertEqual(verdict, " (UNKNOWN: not every row read)")
+        self.partial("-c", "0", "--dist-age-critical", "1000000", code=2)
+
+    def test_one_server_and_package_within_budget(self):
+        # -s and -k read as much as the numbers of servers and packages
+        # say, not the rows: through the relay, -t 1, complete.
+        for args, pid in ((["-s", "DPB060.corp.contoso.com"], "PB000060"),
+                          (["-k", "PB000060"], "PB000060")):
+            r = self.run_dist(self.relay.port, "-t", "1", *args)
+            self.assertEqual(r.code, 0, r)
+            self.assertNotIn("read in time", r.text)
+            rows = self.oracle.dist_rows("failed", package=pid)
+            CheckDpDist.assert_lines(self, r, rows)
+            self.assertEqual(len(rows), 1)
+
+
 class CheckDpFailures(unittest.TestCase):
     """Timeouts, a master without dpagentd, an agent never imported."""
 
@@ -521,6 +1256,7 @@ class CheckDpFailures(unittest.TestCase):
         for t in (1, 3):
             self.assert_timeout(port, t)
         self.assert_timeout(port, 2, "-s", "dp01")
+        self.assert_timeout(port, 1, "--dist", "-k", "PS100012")
         self.assert_timeout(port, 2, "-P", "3", "-U", "u", "-A",
                             "authpass123")
 
@@ -537,7 +1273,9 @@ class CheckDpFailures(unittest.TestCase):
         db = make_db(self.tmp)
         with Stack(db) as stack:
             stack.start_master()
-            for args in ([], ["-s", "dp01"], ["-k", "PS100012"]):
+            for args in ([], ["-s", "dp01"], ["-k", "PS100012"],
+                         ["--dist"], ["--dist", "-s", "dp01"],
+                         ["--dist", "-k", "PS100012"]):
                 r = run_check("-H", "127.0.0.1", "-p", str(stack.port),
                               *args)
                 self.assertEqual(r.code, 2, r)
@@ -560,11 +1298,21 @@ class CheckDpFailures(unittest.TestCase):
             self.assertTrue(r.text.endswith("; CRITICAL: no import has ever "
                                             "completed"), r)
             self.assertEqual(r.perf["import_age"][0], "U")
-            for args in (["-s", "dp01"], ["-k", "PS100012"]):
+            for args in (["-s", "dp01"], ["-k", "PS100012"],
+                         ["--dist", "-s", "dp01"]):
                 r = run_check("-H", "127.0.0.1", "-p", str(stack.port),
                               "--age-warning", "0:", *args)
                 self.assertEqual(r.code, 2, r)
                 self.assertIn("no import has ever completed", r.text)
+            r = run_check("-H", "127.0.0.1", "-p", str(stack.port),
+                          "--dist", "--dist-age-critical", "0")
+            self.assertEqual(r.code, 2, r)
+            self.assertEqual(r.text, "0 distributions: 0 installed, 0 "
+                             "inprogress, 0 retrying, 0 failed, 0 other; "
+                             "CRITICAL: no import has ever completed")
+            self.assertEqual(r.perf["oldest_age"], ("0", "s", "", "0", "0",
+                                                    ""))
+            self.assertEqual(r.perf["import_age"][0], "U")
 
     def test_ambiguous_server(self):
         # The same NAL path in a second site: two rows of dpServerTable.

@@ -28,10 +28,17 @@ rules:
    performance data are compared with what the model (plain SQL) says,
    exactly, and its command line with the dp_* variables it was given.
 
+The database also holds the summarizer sample (sample-dist-ps7.json:
+DP02/PS100034 installFailed, DP04/PS100057 removalFailed, two hours old
+by plain SQL, DP03/PS200003 installRetrying) for the sample's --dist
+apply rules (dp_dist_agent, dp_dist_servers, dp_dist_packages).
+
 The phases: the sample export; an import that puts four rows of DP01 in
 deleted(3); plain SQL that sets every deleted row back to none(0);
 dpagentd stopped (the master still answers: CRITICAL, doc/check_dp.md);
-dpagentd started again.  The dead port is UNKNOWN (timeout).
+dpagentd started again; an import of the two failed distributions as
+installed(0), which takes the --dist services back to OK (the retrying
+one stays WARNING).  The dead port is UNKNOWN (timeout).
 
 Nothing is skipped: a missing program fails with what to install.
 """
@@ -53,8 +60,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import dpctl, sql  # noqa: E402
 from serverkit import (check_dp_fixture, check_dp_path,  # noqa: E402
-                       free_tcp_port, need, start_daemon, stop_daemon,
-                       write_import)
+                       free_tcp_port, need, query, start_daemon,
+                       stop_daemon, write_import)
 
 SOURCE = dpstack.SOURCE
 COMMAND_CONF = os.path.join(SOURCE, "conf", "icinga2", "dpagent.conf")
@@ -67,6 +74,12 @@ NODE = "dpagent-test"
 STATES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
 BUCKETS = ["none", "updated", "added", "deleted", "other"]
 PHASE_TIMEOUT = 25  # seconds for every service to be checked again
+DIST_SAMPLE = os.path.join(dpstack.DATA, "sample-dist-ps7.json")
+DIST_BUCKETS = ["installed", "inprogress", "retrying", "failed", "other"]
+DIST_STATES = ["installed", "installPending", "installRetrying",
+               "installFailed", "removalPending", "removalRetrying",
+               "removalFailed", "contentUpdating", "contentMonitoring"]
+DP04_FAILING = 7200  # seconds DP04/PS100057 has been removalFailed
 
 def icinga_string(s):
     return json.dumps(s)  # a JSON string is an Icinga 2 string literal
@@ -93,6 +106,62 @@ def expected_perf(row, meta, svars, agent):
     if agent:
         out.append(("pending_writes", meta["pending_writes"], "", "", "",
                     "0", ""))
+    return out
+
+
+def dist_bucket(state):
+    return {0: "installed", 1: "inprogress", 4: "inprogress",
+            7: "inprogress", 2: "retrying", 5: "retrying", 3: "failed",
+            6: "failed"}.get(state, "other")
+
+
+def dist_rows(db, bucket, server=None, package=None):
+    """The distributions of a bucket in a scope (server: a name or its
+    first label), in check_dp's order: oldest State first (by the
+    second), then by server and package index."""
+    def server_is(name):
+        return server is None or name.lower() == server.lower() or \
+            name.lower().startswith(server.lower() + ".")
+    rows = [r for r in query(
+        db, "SELECT d.server_idx, d.package_idx, d.state, "
+        "d.state_since_ms, p.package_id, s.name, s.site_code FROM dist d "
+        "JOIN server s ON s.idx = d.server_idx "
+        "JOIN package p ON p.idx = d.package_idx")
+        if dist_bucket(r["state"]) == bucket and server_is(r["name"]) and
+        (package is None or r["package_id"] == package)]
+    rows.sort(key=lambda r: (r["state_since_ms"] // 1000, r["server_idx"],
+                             r["package_idx"]))
+    return rows
+
+
+def write_dist_import(path, states):
+    """The summarizer sample's rows {(server FQDN, PackageID): State}
+    with those States."""
+    with open(DIST_SAMPLE, encoding="utf-8-sig") as f:
+        recs = json.load(f)
+    out = [dict(r, State=states[k]) for r in recs for k in states
+           if r["PackageID"] == k[1] and
+           r["ServerNALPath"].endswith("\\\\%s\\" % k[0])]
+    if len(out) != len(states):
+        raise AssertionError("not in the sample: %r" % states)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f)
+
+
+def expected_dist_perf(row, svars):
+    """The performance data of a --dist service, the ages' values
+    excepted."""
+    bucket = svars.get("dp_dist_bucket", "failed")
+    total = str(row["d_rows"])
+    out = [("rows", total, "", "", "", "0", "")]
+    for b in DIST_BUCKETS:
+        w = svars.get("dp_warning", "") if b == bucket else ""
+        c = svars.get("dp_critical", "") if b == bucket else ""
+        out.append((b, str(row["d_" + b]), "", w, c, "0", total))
+    out.append(("oldest_age", None, "s", svars.get("dp_dist_age_warning", ""),
+                svars.get("dp_dist_age_critical", ""), "0", ""))
+    out.append(("import_age", None, "s", svars.get("dp_age_warning", ""),
+                svars.get("dp_age_critical", ""), "0", ""))
     return out
 
 
@@ -124,6 +193,15 @@ SERVER_VARS = {"DP02.corp.contoso.com": {"dp_critical": "0"},
                "DP99.corp.contoso.com": {"dp_critical": "0"}}
 PACKAGE_VARS = {"PS200003": {"dp_warning": "0", "dp_critical": "1"}}
 V3_PACKAGE_VARS = {"PS100012": {"dp_warning": "0", "dp_critical": "5"}}
+# --dist, from the sample's apply rules: the whole agent (-c 1), one
+# server, two packages (one in another bucket); over SNMPv3 the age.
+DIST_AGENT_VARS = {"dp_warning": "0", "dp_critical": "1"}
+DIST_SERVER_VARS = {"dp04": {"dp_critical": "0"}}
+DIST_PACKAGE_VARS = {"PS100034": {"dp_warning": "0", "dp_critical": "5"},
+                     "PS200003": {"dp_dist_bucket": "retrying",
+                                  "dp_warning": "0"}}
+V3_DIST_AGENT_VARS = {"dp_dist_age_warning": "3600",
+                      "dp_dist_age_critical": "7000"}
 # A service of the test's own (not from the sample): another Status.
 ADDED_VARS = {"dp_status": "added", "dp_warning": "2", "dp_max_rows": 0}
 
@@ -131,7 +209,10 @@ STACK_SERVICES = ["dpagent!dp", "dpagent!dp-server-DP02.corp.contoso.com",
                   "dpagent!dp-server-dp01",
                   "dpagent!dp-server-DP99.corp.contoso.com",
                   "dpagent!dp-package-PS200003", "dpagent!dp-added",
-                  "dpagent-v3!dp-package-PS100012"]
+                  "dpagent-v3!dp-package-PS100012",
+                  "dpagent!dp-dist", "dpagent!dp-dist-server-dp04",
+                  "dpagent!dp-dist-package-PS100034",
+                  "dpagent!dp-dist-package-PS200003", "dpagent-v3!dp-dist"]
 DEAD_SERVICES = ["dead!dp"]
 
 # The states of each phase (the sample: 1 deleted row, on DP02 for
@@ -145,6 +226,16 @@ SAMPLE_STATES = {
     "dpagent!dp-added": "WARNING",                     # 3 added: -w 2
     "dpagent-v3!dp-package-PS100012": "OK",            # 0 deleted
 }
+# --dist: 2 failed (DP04's two hours old), 1 retrying; the imports and
+# SQL of dpTable below leave them as they are.
+DIST_SAMPLE_STATES = {
+    "dpagent!dp-dist": "CRITICAL",                     # 2 failed: -c 1
+    "dpagent!dp-dist-server-dp04": "CRITICAL",         # 1: -c 0
+    "dpagent!dp-dist-package-PS100034": "WARNING",     # 1: -w 0 -c 5
+    "dpagent!dp-dist-package-PS200003": "WARNING",     # 1 retrying: -w 0
+    "dpagent-v3!dp-dist": "CRITICAL",                  # 7200 s: 3600, 7000
+}
+SAMPLE_STATES.update(DIST_SAMPLE_STATES)
 # DP01's four rows in none(0) go to deleted(3) by an import.
 DP01_DELETED = ["PS100012", "PS100034", "PS100057", "PS200003"]
 IMPORT_STATES = {
@@ -156,11 +247,19 @@ IMPORT_STATES = {
     "dpagent!dp-added": "WARNING",
     "dpagent-v3!dp-package-PS100012": "WARNING",       # 1: -w 0
 }
+IMPORT_STATES.update(DIST_SAMPLE_STATES)
 # Plain SQL: every deleted row back to none.
 SQL_STATES = dict((k, "OK") for k in SAMPLE_STATES)
 SQL_STATES["dpagent!dp-server-DP99.corp.contoso.com"] = "UNKNOWN"
 SQL_STATES["dpagent!dp-added"] = "WARNING"
+SQL_STATES.update(DIST_SAMPLE_STATES)
 NO_AGENT_STATES = dict((k, "CRITICAL") for k in SAMPLE_STATES)
+# The summarizer's two failed rows imported as installed(0).
+DIST_INSTALLED = {("DP02.corp.contoso.com", "PS100034"): 0,
+                  ("DP04.corp.contoso.com", "PS100057"): 0}
+REIMPORT_STATES = dict(SQL_STATES)
+REIMPORT_STATES.update((k, "OK") for k in DIST_SAMPLE_STATES)
+REIMPORT_STATES["dpagent!dp-dist-package-PS200003"] = "WARNING"
 
 
 class Icinga:
@@ -267,7 +366,8 @@ object Host "dpagent" {
 	vars.dp_community = %(community)s
 	vars.dp_timeout = 5
 	vars.dp_agent = %(agent)s
-%(servers)s%(packages)s}
+	vars.dp_dist_agent = %(dist_agent)s
+%(servers)s%(packages)s%(dist_servers)s%(dist_packages)s}
 
 object Service "dp-added" {
 	import "generic-service"
@@ -288,6 +388,7 @@ object Host "dpagent-v3" {
 	vars.dp_authpasswd = "authpass123"
 	vars.dp_privproto = "AES"
 	vars.dp_privpasswd = "privpass123"
+	vars.dp_dist_agent = %(v3_dist_agent)s
 %(v3packages)s}
 
 object Host "dead" {
@@ -309,6 +410,12 @@ object Host "dead" {
                 "servers": entries("dp_servers", SERVER_VARS),
                 "packages": entries("dp_packages", PACKAGE_VARS),
                 "v3packages": entries("dp_packages", V3_PACKAGE_VARS),
+                "dist_agent": dictionary(DIST_AGENT_VARS),
+                "v3_dist_agent": dictionary(V3_DIST_AGENT_VARS),
+                "dist_servers": entries("dp_dist_servers",
+                                        DIST_SERVER_VARS),
+                "dist_packages": entries("dp_dist_packages",
+                                         DIST_PACKAGE_VARS),
                 "added": "".join("\tvars.%s = %s\n" % (
                     k, icinga_string(v) if isinstance(v, str) else v)
                     for k, v in sorted(ADDED_VARS.items()))})
@@ -404,6 +511,9 @@ class IcingaServer(unittest.TestCase):
         need("icinga2", "icinga2")
         need("snmpd", "snmpd")
         check_dp_fixture(cls, "dpicinga.", COMMUNITY, V3)
+        dpctl(cls.db, "import", DIST_SAMPLE)
+        sql(cls.db, ("UPDATE dist SET state_since_ms = ? WHERE state = 6",
+                     (int(time.time() * 1000) - DP04_FAILING * 1000,)))
         cls.icinga = Icinga(os.path.join(cls.tmp, "icinga2"),
                             cls.stack.port, cls.dead_port)
         cls.addClassCleanup(cls.icinga.stop)
@@ -434,6 +544,10 @@ class IcingaServer(unittest.TestCase):
         svars = attrs["vars"] or {}
         cmd = cr["command"]
         self.assertEqual(cmd[0], check_dp_path(), what)
+        # --dist (a flag, set_if) exactly when dp_dist is true
+        self.assertEqual(cmd.count("--dist"),
+                         1 if svars.get("dp_dist") else 0, what)
+        cmd = [a for a in cmd if a != "--dist"]
         self.assertEqual(len(cmd) % 2, 1, what)
         self.assertEqual(len(set(cmd[1::2])), len(cmd[1::2]), what)
         self.assertEqual(dict(zip(cmd[1::2], cmd[2::2])),
@@ -453,7 +567,10 @@ class IcingaServer(unittest.TestCase):
         flags = {"dp_server": "-s", "dp_package": "-k", "dp_status": "-S",
                  "dp_warning": "-w", "dp_critical": "-c",
                  "dp_age_warning": "--age-warning",
-                 "dp_age_critical": "--age-critical", "dp_max_rows": "-n"}
+                 "dp_age_critical": "--age-critical", "dp_max_rows": "-n",
+                 "dp_dist_bucket": "--dist-bucket",
+                 "dp_dist_age_warning": "--dist-age-warning",
+                 "dp_dist_age_critical": "--dist-age-critical"}
         for var, flag in flags.items():
             if var in svars:
                 opts[flag] = str(svars[var])
@@ -463,6 +580,8 @@ class IcingaServer(unittest.TestCase):
         """A served scope: the numbers of the model, exactly."""
         cr = attrs["last_check_result"]
         svars = attrs["vars"] or {}
+        if svars.get("dp_dist"):
+            return self.assert_dist(name, attrs)
         row, meta = self.oracle.scope(svars.get("dp_server"),
                                       svars.get("dp_package"))
         agent = "dp_server" not in svars and "dp_package" not in svars
@@ -483,6 +602,58 @@ class IcingaServer(unittest.TestCase):
         status = svars.get("dp_status", "deleted")
         self.assertIn("%d %s" % (row["n_" + status], status),
                       cr["output"].split("\n")[0], name)
+        return row
+
+    def assert_dist(self, name, attrs):
+        """A --dist service: the counts of the model, the oldest row's
+        age as of the check, and the rows after the status line."""
+        cr = attrs["last_check_result"]
+        svars = attrs["vars"]
+        bucket = svars.get("dp_dist_bucket", "failed")
+        row, meta = self.oracle.scope(svars.get("dp_server"),
+                                      svars.get("dp_package"))
+        rows = dist_rows(self.db, bucket, svars.get("dp_server"),
+                         svars.get("dp_package"))
+        checked = int(cr["execution_start"])
+
+        def assert_age(age, since_ms):
+            self.assertLessEqual(checked - since_ms // 1000, age, (name, cr))
+            self.assertLessEqual(age, checked - since_ms // 1000 + 5,
+                                 (name, cr))
+
+        got = parse_perf(cr["performance_data"])
+        want = expected_dist_perf(row, svars)
+        self.assertEqual([g[0] for g in got], [w[0] for w in want], name)
+        for g, w in zip(got, want):
+            if w[0] == "oldest_age":
+                if rows:
+                    assert_age(int(g[1]), rows[0]["state_since_ms"])
+                else:
+                    self.assertEqual(g[1], "0", (name, g))
+                self.assertEqual(g[2:], w[2:], (name, g))
+            elif w[0] == "import_age":
+                age = (time.time() * 1000 - meta["last_import_ms"]) / 1000
+                self.assertLessEqual(abs(int(g[1]) - age), 30, (name, g))
+                self.assertEqual(g[2:], w[2:], (name, g))
+            else:
+                self.assertEqual(g, w, name)
+        lines = cr["output"].split("\n")
+        self.assertIn("%d %s" % (row["d_" + bucket], bucket), lines[0], name)
+        lines = lines[1:]
+        if not rows:
+            self.assertEqual(lines, [], name)
+            return row
+        self.assertEqual(lines[0], "%s distributions, oldest first:" %
+                         bucket, name)
+        self.assertEqual(len(lines), 1 + len(rows), (name, lines))
+        for line, x in zip(lines[1:], rows):
+            since = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                  time.gmtime(x["state_since_ms"] // 1000))
+            m = re.match(re.escape("%s on %s (%s): %s since %s (" % (
+                x["package_id"], x["name"], x["site_code"],
+                DIST_STATES[x["state"]], since)) + r"(\d+) s\)$", line)
+            self.assertIsNotNone(m, (name, line))
+            assert_age(int(m.group(1)), x["state_since_ms"])
         return row
 
     def assert_phase(self, svcs, states):
@@ -523,6 +694,22 @@ class IcingaServer(unittest.TestCase):
             "last_check_result"]["output"]
         self.assertEqual(out.split("\n")[1:], ["deleted rows (1 of 1):",
                                                "PS200003"])
+        # --dist: the failed rows, DP04's (two hours old) first.
+        self.assertEqual(
+            [(x["name"], x["package_id"], x["state"])
+             for x in dist_rows(self.db, "failed")],
+            [("DP04.corp.contoso.com", "PS100057", 6),
+             ("DP02.corp.contoso.com", "PS100034", 3)])
+        out = svcs["dpagent!dp-dist"]["last_check_result"]["output"]
+        # (Icinga 2 keeps the blank before the performance data's |)
+        self.assertRegex(out.split("\n")[0].rstrip(), r"^DP CRITICAL - 24 "
+                         r"distributions: 18 installed, 2 inprogress, 1 "
+                         r"retrying, 2 failed \(CRITICAL, range 1\), 1 "
+                         r"other; oldest failed: \d+ s; last import \d+ s "
+                         r"ago$")
+        out = svcs["dpagent-v3!dp-dist"]["last_check_result"]["output"]
+        self.assertRegex(out.split("\n")[0], r"; oldest failed: \d+ s "
+                         r"\(CRITICAL, range 7000\);")
 
         # 2. An import puts DP01's four rows in none(0) in deleted(3).
         path = os.path.join(self.tmp, "dp01-deleted.json")
@@ -563,6 +750,17 @@ class IcingaServer(unittest.TestCase):
         for name in SQL_STATES:
             if name != "dpagent!dp-server-DP99.corp.contoso.com":
                 self.assert_counts(name, svcs[name])
+
+        # 6. The failed distributions imported as installed(0).
+        path = os.path.join(self.tmp, "dist-installed.json")
+        write_dist_import(path, DIST_INSTALLED)
+        dpctl(self.db, "import", path)
+        svcs = self.icinga.check_now(STACK_SERVICES)
+        self.assert_phase(svcs, REIMPORT_STATES)
+        for name in REIMPORT_STATES:
+            if name != "dpagent!dp-server-DP99.corp.contoso.com":
+                self.assert_counts(name, svcs[name])
+        self.assertEqual(dist_rows(self.db, "failed"), [])
 
         self.icinga.stop()
         self.assertEqual(self.icinga.proc.returncode, 0, self.icinga.logs())

@@ -17,7 +17,11 @@ warn about), and three hosts that use the template dpagent-snmp:
               phrases in resource.cfg as $USER21$ and $USER22$
   dead        a UDP port where nothing listens
 
-and services that use each of the ten shipped commands.
+and services that use each of the eighteen shipped commands.  The
+database also holds the summarizer sample (tests/data/sample-dist-ps7.json:
+DP02/PS100034 installFailed, DP04/PS100057 removalFailed, DP03/PS200003
+installRetrying), DP04's failure made two hours old by plain SQL, for the
+--dist services.
 
 1. `nagios4 -v` exits 0 with "Total Warnings: 0" and "Total Errors: 0".
 2. `nagios4 nagios.cfg` runs in the foreground (its own process group,
@@ -32,7 +36,9 @@ and services that use each of the ten shipped commands.
 The phases: the sample export; an import that puts four rows of DP01 in
 deleted(3); plain SQL that sets every deleted row back to none(0);
 dpagentd stopped (the master still answers: CRITICAL, doc/check_dp.md);
-dpagentd started again.  The dead port is UNKNOWN (timeout).
+dpagentd started again; an import of the summarizer's two failed rows as
+installed(0), which takes the --dist services back to OK (the retrying
+one stays WARNING).  The dead port is UNKNOWN (timeout).
 
 Nothing is skipped: a missing program or user fails with what to install.
 """
@@ -51,7 +57,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import dpstack  # noqa: E402
 from dpstack import dpctl, sql  # noqa: E402
 from serverkit import (check_dp_fixture, check_dp_path, need,  # noqa: E402
-                       start_daemon, stop_daemon, write_import)
+                       query, start_daemon, stop_daemon, write_import)
 
 SOURCE = dpstack.SOURCE
 COMMANDS_CFG = os.path.join(SOURCE, "conf", "nagios", "dpagent.cfg")
@@ -61,6 +67,12 @@ V3 = ("createUser dpmon SHA-256 authpass123 AES privpass123\n"
 STATES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
 BUCKETS = ["none", "updated", "added", "deleted", "other"]
 PHASE_TIMEOUT = 25  # seconds for every service to be checked again
+DIST_SAMPLE = os.path.join(dpstack.DATA, "sample-dist-ps7.json")
+DIST_BUCKETS = ["installed", "inprogress", "retrying", "failed", "other"]
+DIST_STATES = ["installed", "installPending", "installRetrying",
+               "installFailed", "removalPending", "removalRetrying",
+               "removalFailed", "contentUpdating", "contentMonitoring"]
+DP04_FAILING = 7200  # seconds DP04/PS100057 has been removalFailed
 
 # -- the model, read with plain SQL -----------------------------------------
 
@@ -83,6 +95,45 @@ def parse_perf(text):
     return out
 
 
+def dist_bucket(state):
+    return {0: "installed", 1: "inprogress", 4: "inprogress",
+            7: "inprogress", 2: "retrying", 5: "retrying", 3: "failed",
+            6: "failed"}.get(state, "other")
+
+
+def dist_rows(db, bucket, server=None, package=None):
+    """The distributions of a bucket in a scope (server: a name or its
+    first label), in check_dp's order: oldest State first (by the
+    second), then by server and package index."""
+    def server_is(name):
+        return server is None or name.lower() == server.lower() or \
+            name.lower().startswith(server.lower() + ".")
+    rows = [r for r in query(
+        db, "SELECT d.server_idx, d.package_idx, d.state, "
+        "d.state_since_ms, p.package_id, s.name, s.site_code FROM dist d "
+        "JOIN server s ON s.idx = d.server_idx "
+        "JOIN package p ON p.idx = d.package_idx")
+        if dist_bucket(r["state"]) == bucket and server_is(r["name"]) and
+        (package is None or r["package_id"] == package)]
+    rows.sort(key=lambda r: (r["state_since_ms"] // 1000, r["server_idx"],
+                             r["package_idx"]))
+    return rows
+
+
+def write_dist_import(path, states):
+    """The summarizer sample's rows {(server FQDN, PackageID): State}
+    with those States."""
+    with open(DIST_SAMPLE, encoding="utf-8-sig") as f:
+        recs = json.load(f)
+    out = [dict(r, State=states[k]) for r in recs for k in states
+           if r["PackageID"] == k[1] and
+           r["ServerNALPath"].endswith("\\\\%s\\" % k[0])]
+    if len(out) != len(states):
+        raise AssertionError("not in the sample: %r" % states)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f)
+
+
 # -- the scenario -----------------------------------------------------------
 
 class Svc:
@@ -92,11 +143,15 @@ class Svc:
 
     def __init__(self, host, desc, command, server=None, package=None,
                  status="deleted", warn="", crit="", age_warn="",
-                 age_crit=""):
+                 age_crit="", dist=False, bucket="failed", dist_age_warn="",
+                 dist_age_crit=""):
         self.host, self.desc, self.command = host, desc, command
         self.server, self.package, self.status = server, package, status
         self.warn, self.crit = warn, crit
         self.age_warn, self.age_crit = age_warn, age_crit
+        # --dist: the bucket and the thresholds on its oldest row's age
+        self.dist, self.bucket = dist, bucket
+        self.dist_age_warn, self.dist_age_crit = dist_age_warn, dist_age_crit
 
     @property
     def key(self):
@@ -129,6 +184,30 @@ SERVICES = [
         age_warn="90000", age_crit="180000"),
     Svc("dpagent-v3", "DP added", "check_dp_v3_args!-S added -w 2 -n 0",
         status="added", warn="2"),
+    # --dist, SNMPv2c, each command, and another bucket
+    Svc("dpagent", "DP dist", "check_dp_dist!0!1", dist=True, warn="0",
+        crit="1"),
+    Svc("dpagent", "DP dist DP04", "check_dp_dist_server!dp04!~:!0",
+        server="dp04", dist=True, warn="~:", crit="0"),
+    Svc("dpagent", "DP dist PS100034",
+        "check_dp_dist_package!PS100034!0!5", package="PS100034",
+        dist=True, warn="0", crit="5"),
+    Svc("dpagent", "DP dist age", "check_dp_dist_age!3600!86400",
+        dist=True, dist_age_warn="3600", dist_age_crit="86400"),
+    Svc("dpagent", "DP dist retrying",
+        "check_dp_args!--dist --dist-bucket retrying -w 0", dist=True,
+        bucket="retrying", warn="0"),
+    # --dist, SNMPv3, each command
+    Svc("dpagent-v3", "DP dist", "check_dp_v3_dist!0!1", dist=True,
+        warn="0", crit="1"),
+    Svc("dpagent-v3", "DP dist DP02",
+        "check_dp_v3_dist_server!DP02.corp.contoso.com!0!0",
+        server="DP02.corp.contoso.com", dist=True, warn="0", crit="0"),
+    Svc("dpagent-v3", "DP dist PS100057",
+        "check_dp_v3_dist_package!PS100057!~:!0", package="PS100057",
+        dist=True, warn="~:", crit="0"),
+    Svc("dpagent-v3", "DP dist age", "check_dp_v3_dist_age!3600!7000",
+        dist=True, dist_age_warn="3600", dist_age_crit="7000"),
 ]
 DEAD = Svc("dead", "DP agent", "check_dp!0!0", warn="0", crit="0")
 BY_KEY = dict((s.key, s) for s in SERVICES)
@@ -149,6 +228,20 @@ SAMPLE_STATES = {
     "dpagent-v3;DP age": "OK",
     "dpagent-v3;DP added": "WARNING",
 }
+# --dist: 2 failed (DP02/PS100034, DP04/PS100057 two hours old), 1
+# retrying.  The imports and SQL of dpTable below leave them as they are.
+DIST_SAMPLE_STATES = {
+    "dpagent;DP dist": "CRITICAL",            # 2 failed: -c 1
+    "dpagent;DP dist DP04": "CRITICAL",       # 1: -c 0
+    "dpagent;DP dist PS100034": "WARNING",    # 1: -w 0 -c 5
+    "dpagent;DP dist age": "WARNING",         # 7200 s: 3600, 86400
+    "dpagent;DP dist retrying": "WARNING",    # 1 retrying: -w 0
+    "dpagent-v3;DP dist": "CRITICAL",
+    "dpagent-v3;DP dist DP02": "CRITICAL",    # 1: -c 0
+    "dpagent-v3;DP dist PS100057": "CRITICAL",  # 1: -c 0
+    "dpagent-v3;DP dist age": "CRITICAL",     # 7200 s: 3600, 7000
+}
+SAMPLE_STATES.update(DIST_SAMPLE_STATES)
 # DP01's four rows in none(0) go to deleted(3) by an import.
 DP01_DELETED = ["PS100012", "PS100034", "PS100057", "PS200003"]
 IMPORT_STATES = dict(SAMPLE_STATES)
@@ -164,7 +257,14 @@ SQL_STATES = dict((k, "OK") for k in SAMPLE_STATES)
 SQL_STATES.update({"dpagent;DP DP99": "UNKNOWN",
                    "dpagent;DP added": "WARNING",
                    "dpagent-v3;DP added": "WARNING"})
+SQL_STATES.update(DIST_SAMPLE_STATES)
 NO_AGENT_STATES = dict((k, "CRITICAL") for k in SAMPLE_STATES)
+# The summarizer's two failed rows imported as installed(0).
+DIST_INSTALLED = {("DP02.corp.contoso.com", "PS100034"): 0,
+                  ("DP04.corp.contoso.com", "PS100057"): 0}
+REIMPORT_STATES = dict(SQL_STATES)
+REIMPORT_STATES.update((k, "OK") for k in DIST_SAMPLE_STATES)
+REIMPORT_STATES["dpagent;DP dist retrying"] = "WARNING"
 
 
 def read_status(path):
@@ -374,6 +474,9 @@ class NagiosServer(unittest.TestCase):
             raise AssertionError("no user nagios: install the Debian "
                                  "package nagios4 (scripts/deps.sh)")
         check_dp_fixture(cls, "dpnagios.", COMMUNITY, V3)
+        dpctl(cls.db, "import", DIST_SAMPLE)
+        sql(cls.db, ("UPDATE dist SET state_since_ms = ? WHERE state = 6",
+                     (int(time.time() * 1000) - DP04_FAILING * 1000,)))
         os.chmod(cls.tmp, 0o755)  # nagios reads its directory below
         cls.nagios = Nagios(os.path.join(cls.tmp, "nagios"),
                             cls.stack.port, cls.dead_port)
@@ -388,8 +491,8 @@ class NagiosServer(unittest.TestCase):
         self.assertNotRegex(out, r"(?m)^(Warning|Error)", out)
         self.assertIn("\tChecked %d services.\n" % (len(SERVICES) + 1), out)
         self.assertIn("\tChecked 3 hosts.\n", out)
-        # ours: 10 check_dp commands; the test's: 2
-        self.assertIn("\tChecked 12 commands.\n", out)
+        # ours: 18 check_dp commands; the test's: 2
+        self.assertIn("\tChecked 20 commands.\n", out)
 
     def assert_service(self, svc, st, want):
         what = "%s: %s" % (svc.key, json.dumps(st, indent=1))
@@ -400,6 +503,8 @@ class NagiosServer(unittest.TestCase):
 
     def assert_counts(self, svc, st):
         """A served scope: the numbers of the model, exactly."""
+        if svc.dist:
+            return self.assert_dist(svc, st)
         row, meta = self.oracle.scope(svc.server, svc.package)
         agent = svc.server is None and svc.package is None
         want = []
@@ -429,6 +534,67 @@ class NagiosServer(unittest.TestCase):
                 self.assertEqual(g, w, svc.key)
         self.assertIn("%d %s" % (row["n_" + svc.status], svc.status),
                       st["plugin_output"], svc.key)
+        return row
+
+    def assert_dist(self, svc, st):
+        """A --dist service: the counts of the model, the oldest row's
+        age as of the check, and the rows after the status line."""
+        row, meta = self.oracle.scope(svc.server, svc.package)
+        rows = dist_rows(self.db, svc.bucket, svc.server, svc.package)
+        total = str(row["d_rows"])
+        want = [("rows", total, "", "", "", "0", "")]
+        for b in DIST_BUCKETS:
+            w, c = (svc.warn, svc.crit) if b == svc.bucket else ("", "")
+            want.append((b, str(row["d_" + b]), "", w, c, "0", total))
+        want.append(("oldest_age", None, "s", svc.dist_age_warn,
+                     svc.dist_age_crit, "0", ""))
+        want.append(("import_age", None, "s", svc.age_warn, svc.age_crit,
+                     "0", ""))
+        got = parse_perf(st["performance_data"])
+        self.assertEqual([g[0] for g in got], [w[0] for w in want],
+                         (svc.key, st["performance_data"]))
+        checked = int(st["last_check"])  # when the check started
+
+        def assert_age(age, since_ms):
+            # check_dp's clock is at the start of the check or a little
+            # after it
+            self.assertLessEqual(checked - since_ms // 1000, age,
+                                 (svc.key, st))
+            self.assertLessEqual(age, checked - since_ms // 1000 + 5,
+                                 (svc.key, st))
+
+        for g, w in zip(got, want):
+            if w[0] == "oldest_age":
+                if rows:
+                    assert_age(int(g[1]), rows[0]["state_since_ms"])
+                else:
+                    self.assertEqual(g[1], "0", (svc.key, g))
+                self.assertEqual(g[2:], w[2:], (svc.key, g))
+            elif w[0] == "import_age":
+                age = (time.time() * 1000 - meta["last_import_ms"]) / 1000
+                self.assertLessEqual(abs(int(g[1]) - age), 30, (svc.key, g))
+                self.assertEqual(g[2:], w[2:], (svc.key, g))
+            else:
+                self.assertEqual(g, w, svc.key)
+        self.assertIn("%d %s" % (row["d_" + svc.bucket], svc.bucket),
+                      st["plugin_output"], svc.key)
+        # The rows after the status line (status.dat escapes newlines).
+        text = st["long_plugin_output"]
+        lines = text.split("\\n") if text else []
+        if not rows:
+            self.assertEqual(lines, [], svc.key)
+            return row
+        self.assertEqual(lines[0], "%s distributions, oldest first:" %
+                         svc.bucket, svc.key)
+        self.assertEqual(len(lines), 1 + len(rows), (svc.key, lines))
+        for line, x in zip(lines[1:], rows):
+            since = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                  time.gmtime(x["state_since_ms"] // 1000))
+            m = re.match(re.escape("%s on %s (%s): %s since %s (" % (
+                x["package_id"], x["name"], x["site_code"],
+                DIST_STATES[x["state"]], since)) + r"(\d+) s\)$", line)
+            self.assertIsNotNone(m, (svc.key, line))
+            assert_age(int(m.group(1)), x["state_since_ms"])
         return row
 
     def assert_phase(self, st, states, served=True):
@@ -467,6 +633,20 @@ class NagiosServer(unittest.TestCase):
                          "deleted rows by server (1 in all):\\n"
                          "DP02.corp.contoso.com (PS1): 1")
         self.assertEqual(st["dpagent;DP added"]["long_plugin_output"], "")
+        # --dist: the failed rows, DP04's (two hours old) first; Nagios
+        # writes the status line's ; as :
+        self.assertEqual(
+            [(x["name"], x["package_id"], x["state"])
+             for x in dist_rows(self.db, "failed")],
+            [("DP04.corp.contoso.com", "PS100057", 6),
+             ("DP02.corp.contoso.com", "PS100034", 3)])
+        out = st["dpagent;DP dist"]["plugin_output"]
+        self.assertRegex(out, r"^DP CRITICAL - 24 distributions: 18 "
+                         r"installed, 2 inprogress, 1 retrying, 2 failed "
+                         r"\(CRITICAL, range 1\), 1 other: oldest failed: "
+                         r"\d+ s: last import \d+ s ago$")
+        self.assertRegex(st["dpagent-v3;DP dist age"]["plugin_output"],
+                         r": oldest failed: \d+ s \(CRITICAL, range 7000\):")
 
         # 2. An import puts DP01's four rows in none(0) in deleted(3).
         path = os.path.join(self.tmp, "dp01-deleted.json")
@@ -498,6 +678,15 @@ class NagiosServer(unittest.TestCase):
         self.stack.start_agent()
         st = self.nagios.check_now(SERVICES)
         self.assert_phase(st, SQL_STATES)
+
+        # 6. The failed distributions imported as installed(0).
+        path = os.path.join(self.tmp, "dist-installed.json")
+        write_dist_import(path, DIST_INSTALLED)
+        dpctl(self.db, "import", path)
+        st = self.nagios.check_now(SERVICES)
+        self.assert_phase(st, REIMPORT_STATES)
+        self.assertEqual(dist_rows(self.db, "failed"), [])
+        self.assertEqual(st["dpagent;DP dist"]["long_plugin_output"], "")
 
         self.nagios.stop()
         self.assertEqual(self.nagios.proc.returncode, 0, self.nagios.logs())
