@@ -6,8 +6,10 @@
 #
 #   bench/bench_agent.sh [BUILD_DIR] [ROWS...]   (default 10000 100000 1000000)
 #
-# For each size it imports a generated export (gen_export) into
-# BENCH_DIR/dp-ROWS.db (kept and reused by later runs), starts snmpd
+# For each size it imports a generated export of each class (gen_export:
+# SMS_DistributionPoint and SMS_PackageStatusDistPointsSummarizer, the
+# same keys) into BENCH_DIR/dp-ROWS.db (kept and reused by later runs; one
+# of an older run without the second class gets it), starts snmpd
 # (udp:127.0.0.1:PORT, master agentx, a private AgentX socket) with
 # dpagentd, or with "dlmod dpagent dpagent.so", and measures
 #   - start-up: exec of dpagentd (in-master: of snmpd) until GET
@@ -17,10 +19,14 @@
 #     dpagentd: 20 x ROWS varbinds today), ROWS <= FULL_MAX
 #   - snmptable-style GETBULK, all columns per request (-Cr25), ROWS <=
 #     FULL_MAX: s, rows/s
+#   - the same two walks of dpDistTable: dpDistState (its output checked
+#     against gen_export --counts and the dpStatus walk's indexes) and,
+#     ROWS <= FULL_MAX, every readable column
 #   - GET and GETNEXT latency (dplat, one process, LAT_COUNT requests after
 #     20 warm-ups, the columns in turn) at rows 0, ROWS/2 and ROWS-1, and
 #     GET at random rows (like the anchors' GET series)
-#   - dpagentd's VmHWM after the walks and after the latency series; in-master:
+#   - dpagentd's VmHWM after the dpTable walks, after the dpDistTable walks
+#     and after the latency series; in-master:
 #     snmpd's VmHWM, less that of the same snmpd without the module (walked
 #     over its own system group) = what the module adds
 # then, unless ANCHORS=0, runs the anchors' measure.sh on the container
@@ -118,10 +124,14 @@ fi
 
 ROOT=.1.3.6.1.4.1.32473.77.1
 ENTRY=$ROOT.4.1
+DIST_ENTRY=$ROOT.6.1
 ROWCOUNT=$ROOT.1.3.0
 STATUS_COL=18
+DIST_STATE_COL=4
 COLS=""			# dpTable's readable columns, asked of dpagentd
 NCOLS=0
+DCOLS=""		# dpDistTable's
+NDCOLS=0
 
 mkdir -p "$BENCH_DIR"
 BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
@@ -187,21 +197,39 @@ free_port() { # first free UDP port from $1
 	return 1
 }
 
-# The database of N rows, imported once and kept in BENCH_DIR.
+# The database of N rows of both classes, imported once and kept in
+# BENCH_DIR; one of an older run, without the summarizer rows, gets them.
 ensure_db() {
-	local n=$1 db=$BENCH_DIR/dp-$1.db file
+	local n=$1 db=$BENCH_DIR/dp-$1.db file want have c
 	if [ -f "$db.ok" ] && [ -f "$db" ]; then
 		"$DPCTL" -q --db "$db" init	# migrates if the schema moved on
-		return 0
+	else
+		rm -f "$db" "$db-wal" "$db-shm" "$db.ok"
+		file=$BENCH_DIR/export-$n.$FORMAT
+		say "N=$n: generating the export and importing it into $db"
+		"$GEN_EXPORT" --format "$FORMAT" "$n" > "$file"
+		"$DPCTL" -q --db "$db" init
+		"$DPCTL" -q --db "$db" import "$file"
+		rm -f "$file"
+		echo "rows=$n format=$FORMAT servers=default" > "$db.ok"
 	fi
-	rm -f "$db" "$db-wal" "$db-shm" "$db.ok"
-	file=$BENCH_DIR/export-$n.$FORMAT
-	say "N=$n: generating the export and importing it into $db"
-	"$GEN_EXPORT" --format "$FORMAT" "$n" > "$file"
-	"$DPCTL" -q --db "$db" init
+	grep -q ' classes=dp,dist' "$db.ok" && return 0
+	file=$BENCH_DIR/dist-$n.$FORMAT
+	say "N=$n: generating the summarizer export and importing it into $db"
+	"$GEN_EXPORT" --class dist --format "$FORMAT" "$n" > "$file"
 	"$DPCTL" -q --db "$db" import "$file"
 	rm -f "$file"
-	echo "rows=$n format=$FORMAT servers=default" > "$db.ok"
+	# The model's counts must be those of the exports.
+	if command -v sqlite3 > /dev/null; then
+		want="$("$GEN_EXPORT" --counts "$n") $("$GEN_EXPORT" --class dist --counts "$n")"
+		have=""
+		for c in $want; do
+			c=${c%%=*}
+			have="${have:+$have }$c=$(sqlite3 "$db" "SELECT $c FROM meta")"
+		done
+		[ "$have" = "$want" ] || { echo "$0: $db holds $have, not $want" >&2; exit 1; }
+	fi
+	sed -i 's/$/ classes=dp,dist/' "$db.ok"
 }
 
 start_master() { # [extra snmpd.conf lines]; sets SNMPD_PID PORT DIR
@@ -288,22 +316,40 @@ walk() {
 	W_SUB_US=$(awk -v a="$c1" -v b="$c0" -v n="$W_N" 'BEGIN { if (n == 0) print "-"; else printf "%.1f", (a - b) * 1e6 / n }')
 }
 
-# dpTable's readable columns: GETNEXT of entry.(c+1) answers the first
+# A table's readable columns: GETNEXT of entry.(c+1) answers the first
 # instance of the first readable column after c.
-discover_columns() {
-	local c=0 next
-	COLS=""
+table_columns() { # ENTRY NAME: prints the column numbers
+	local entry=$1 c=0 next cols=""
 	while [ "$c" -lt 64 ]; do
 		next=$("${TS[@]}" snmpgetnext -v2c -c "$COMMUNITY" -On -t 5 -r 0 \
-		    "127.0.0.1:$PORT" "$ENTRY.$((c + 1))" 2> /dev/null |
-		    sed -n "s/^${ENTRY//./\\.}\\.\\([0-9]*\\)\\..*/\\1/p")
+		    "127.0.0.1:$PORT" "$entry.$((c + 1))" 2> /dev/null |
+		    sed -n "s/^${entry//./\\.}\\.\\([0-9]*\\)\\..*/\\1/p")
 		if [ -z "$next" ] || [ "$next" -le "$c" ]; then break; fi
-		COLS="$COLS $next"
+		cols="$cols $next"
 		c=$next
 	done
+	[ -n "$cols" ] || { echo "$0: $2 has no readable column" >&2; exit 1; }
+	say "$2's readable columns:$cols"
+	echo "$cols"
+}
+discover_columns() {
+	COLS=$(table_columns "$ENTRY" dpTable) || exit 1
 	NCOLS=$(wc -w <<< "$COLS")
-	[ "$NCOLS" -gt 0 ] || { echo "$0: dpTable has no readable column" >&2; exit 1; }
-	say "dpTable's readable columns:$COLS"
+	DCOLS=$(table_columns "$DIST_ENTRY" dpDistTable) || exit 1
+	NDCOLS=$(wc -w <<< "$DCOLS")
+}
+
+# The dpDistState walk in $RUN/walk.out against the export: its indexes
+# are the dpStatus walk's ($RUN/index.txt) and it has as many rows of each
+# State bucket as gen_export --counts says.
+dist_walk_check() { # N
+	local want have
+	sed -n "s/^${DIST_ENTRY//./\\.}\\.$DIST_STATE_COL\\.\\([0-9]*\\.[0-9]*\\) .*/\\1/p" \
+	    "$RUN/walk.out" | cmp -s - "$RUN/index.txt" || { echo "FAILED(indexes)"; return 0; }
+	want=$("$GEN_EXPORT" --class dist --counts "$1")
+	have=$(awk -v n="$1" '{ v = $NF; b = v == 0 ? 2 : v == 1 || v == 4 || v == 7 ? 3 : v == 2 || v == 5 ? 4 : v == 3 || v == 6 ? 5 : 6; c[b]++ }
+	    END { printf "d_rows=%d d_installed=%d d_inprogress=%d d_retrying=%d d_failed=%d d_other=%d\n", NR, c[2], c[3], c[4], c[5], c[6] }' "$RUN/walk.out")
+	if [ "$have" = "$want" ]; then echo ok; else echo "FAILED($have)"; fi
 }
 
 lat() { # mode file [prefix]: medians of p50 and p99 over LAT_REPEAT series
@@ -369,6 +415,25 @@ bench_dpagentd() { # ROWS MODE
 	mput "$n" hwm_walk_mb "$(hwm_mb "$AGENT_PID")"
 	if [ "$MODE" = dlmod ]; then
 		mput "$n" added_walk_mb "$(fsub "$(hwm_mb "$AGENT_PID")" "$PLAIN_MB")"
+	fi
+
+	# dpDistTable: one column (dpDistState), then every readable column.
+	walk "$DIST_ENTRY.$DIST_STATE_COL" "$n"
+	mput "$n" dcol_walk_s "$W_S"; mput "$n" dcol_vbps "$(fdiv "$W_N" "$W_S")"
+	mput "$n" dcol_sub_us "$W_SUB_US"
+	[ "$W_OK" = ok ] && W_OK=$(dist_walk_check "$n")
+	mput "$n" dcol_check "$W_OK"
+	mput "$n" r_dcol "$(ratio "${R[$n,${P}dcol_vbps]}" "${R[$n,${P}col_vbps]}")"
+	say "N=$n, $MODE: dpDistState walk $W_S s, $W_N varbinds, $W_OK"
+	if [ "$n" -le "$full_max" ]; then
+		walk "$DIST_ENTRY" $((n * NDCOLS))
+		mput "$n" dfull_walk_s "$W_S"; mput "$n" dfull_vbps "$(fdiv "$W_N" "$W_S")"
+		mput "$n" dfull_check "$W_OK"; mput "$n" dfull_sub_us "$W_SUB_US"
+		say "N=$n, $MODE: full dpDistTable walk $W_S s, $W_N varbinds, $W_OK"
+	fi
+	mput "$n" hwm_dist_mb "$(hwm_mb "$AGENT_PID")"
+	if [ "$MODE" = dlmod ]; then
+		mput "$n" added_dist_mb "$(fsub "$(hwm_mb "$AGENT_PID")" "$PLAIN_MB")"
 	fi
 
 	# Latency: the columns of row r in turn; GETNEXT asks for the
@@ -502,10 +567,21 @@ for mode in $MODES; do
 	row "GETBULK all $NCOLS columns -Cr25 (snmptable-style), s" ${P}table_s
 	row "GETBULK all columns, rows/s" ${P}table_rowsps
 	row "GETBULK all columns, check" ${P}table_check
-	row "$who VmHWM after walks, MB" ${P}hwm_walk_mb
+	row "walk dpDistState (1 column), s" ${P}dcol_walk_s
+	row "walk dpDistState, varbinds/s" ${P}dcol_vbps
+	row "walk dpDistState, $who CPU us/varbind" ${P}dcol_sub_us
+	row "walk dpDistState, output check (indexes, State buckets)" ${P}dcol_check
+	row "walk vb/s: dpDistState / dpStatus" ${P}r_dcol
+	row "walk dpDistTable ($NDCOLS columns), s" ${P}dfull_walk_s
+	row "walk dpDistTable, varbinds/s" ${P}dfull_vbps
+	row "walk dpDistTable, $who CPU us/varbind" ${P}dfull_sub_us
+	row "walk dpDistTable, output check" ${P}dfull_check
+	row "$who VmHWM after the dpTable walks, MB" ${P}hwm_walk_mb
+	row "$who VmHWM after the dpDistTable walks, MB" ${P}hwm_dist_mb
 	row "$who VmHWM at the end, MB" ${P}hwm_end_mb
 	if [ "$mode" = dlmod ]; then
-		row "added to snmpd by dpagent.so after walks, MB" ${P}added_walk_mb
+		row "added to snmpd by dpagent.so after the dpTable walks, MB" ${P}added_walk_mb
+		row "added to snmpd by dpagent.so after the dpDistTable walks, MB" ${P}added_dist_mb
 		row "added to snmpd by dpagent.so at the end, MB" ${P}added_end_mb
 	fi
 	echo
@@ -537,6 +613,8 @@ ratio_rows() { # our prefix, anchor prefix
 	for n in $SIZES; do
 		R[$n,r_col]=$(ratio "$(g "$n" ${1}col_vbps)" "$(g "$n" ${2}walk25_vbps)")
 		R[$n,r_full]=$(ratio "$(g "$n" ${1}full_vbps)" "$(g "$n" ${2}walk25_vbps)")
+		R[$n,r_dcol]=$(ratio "$(g "$n" ${1}dcol_vbps)" "$(g "$n" ${2}walk25_vbps)")
+		R[$n,r_dfull]=$(ratio "$(g "$n" ${1}dfull_vbps)" "$(g "$n" ${2}walk25_vbps)")
 		R[$n,r_get]=$(ratio "$(g "$n" ${1}get_random_p99)" "$(g "$n" ${2}get_p99_ms)")
 		R[$n,r_next]=$(ratio "$(g "$n" ${1}next_mid_p99)" "$(g "$n" ${2}next_mid_p99_ms)")
 		R[$n,r_rss]=$(ratio "$(g "$n" ${1}hwm_walk_mb)" "$(g "$n" ${2}rss_hwm_kb)")
@@ -545,6 +623,8 @@ ratio_rows() { # our prefix, anchor prefix
 	echo "$hdr"; echo "$sep"
 	row "walk vb/s: dpStatus column / anchor table" r_col
 	row "walk vb/s: dpTable / anchor table" r_full
+	row "walk vb/s: dpDistState column / anchor table" r_dcol
+	row "walk vb/s: dpDistTable / anchor table" r_dfull
 	row "GET random p99" r_get
 	row "GETNEXT mid p99" r_next
 	row "VmHWM after walks (in-master: whole snmpd)" r_rss

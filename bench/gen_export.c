@@ -1,18 +1,38 @@
 /*
- * gen_export: a deterministic SMS_DistributionPoint export of any size,
- * for bench_import.sh.
+ * gen_export: a deterministic export of any size, of SMS_DistributionPoint
+ * (--class dp, the default) or SMS_PackageStatusDistPointsSummarizer
+ * (--class dist), for bench_import.sh and bench_agent.sh.
  *
- *	gen_export [--format json|csv] [--servers S] ROWS > FILE
+ *	gen_export [--class dp|dist] [--format json|csv] [--servers S]
+ *	    [--counts] ROWS > FILE
  *
- * json: what PowerShell 7 writes for Get-CimInstance | ConvertTo-Json
+ * dp json: what PowerShell 7 writes for Get-CimInstance | ConvertTo-Json
  * (ISO 8601 dates with offsets, the Cim* noise properties, lazy ISVData
- * and ISVDataSize null).  csv: what Windows PowerShell 5.1 writes for
+ * and ISVDataSize null).  dp csv: what Windows PowerShell 5.1 writes for
  * Get-WmiObject | Export-Csv -NoTypeInformation -Encoding UTF8 (BOM,
  * every field quoted, DMTF dates, the __ and System.Management columns).
  *
+ * dist json: PowerShell 7's Get-CimInstance | Select-Object PackageID,
+ * ServerNALPath, SiteCode, PackageType, SecuredTypeID, SecureObjectID,
+ * SourceNALPath, SourceVersion, @{N='LastCopied';E={...ToString('o')}},
+ * @{N='SummaryDate';...}, State | ConvertTo-Json (UTC dates with seven
+ * fraction digits, LastCopied null where the content never arrived), as
+ * tests/data/sample-dist-ps7.json.  dist csv: 5.1's Get-WmiObject |
+ * Select-Object __CLASS, those properties, PSComputerName | Export-Csv
+ * (BOM, every field quoted, DMTF dates, LastCopied empty), as
+ * tests/data/sample-dist-wmi.csv.
+ *
  * Rows are servers x packages, server-major; without --servers the split
  * is about 0.4 * sqrt(ROWS) servers (400 x 2500 for 10^6), like a large
- * hierarchy.  The same arguments always give the same bytes.
+ * hierarchy.  Both classes have the same keys for the same arguments, so
+ * the two files of one run describe the same package on the same server.
+ * About 3 % of the distributions are failed (State 3 or 6), 2 % retrying
+ * (2, 5), 2 % in progress (1, 4, 7), 1 % monitoring (8), the rest
+ * installed.  --counts writes, instead of the export, the counts an
+ * import of it must give, as "column=value" words named by the model's
+ * meta columns (rows n_none n_updated n_added n_deleted n_other, or
+ * d_rows d_installed d_inprogress d_retrying d_failed d_other).  The same
+ * arguments always give the same bytes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,8 +60,8 @@ static const struct pkg_kind kinds[] = {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gen_export [--format json|csv] "
-	    "[--servers S] ROWS\n");
+	fprintf(stderr, "usage: gen_export [--class dp|dist] "
+	    "[--format json|csv] [--servers S] [--counts] ROWS\n");
 	exit(2);
 }
 
@@ -84,6 +104,23 @@ struct row {
 	int		 offset;	/* minutes east of UTC */
 	const char	*isv_string;
 };
+
+/* What the summarizer adds to a row's key (--class dist). */
+struct dist {
+	char		 source_nal_json[320];
+	char		 source_nal_csv[320];
+	int		 state;
+	unsigned	 source_version;
+	bool		 copied;	/* LastCopied has a value */
+	int		 copied_mon, copied_day, copied_hour, copied_min;
+	int		 copied_sec, copied_usec;
+	int		 summary_day, summary_hour, summary_min, summary_sec;
+	int		 summary_usec;
+};
+
+/* The model's buckets of either class: dpRowsNone ... dpRowsOther, or
+ * dpDistInstalled ... dpDistOther. */
+#define NBUCKETS	5
 
 static void
 escape(const char *s, char *out, size_t len, bool json)
@@ -168,6 +205,89 @@ make_row(struct row *r, uint64_t server, uint64_t package, uint64_t nsites)
 	r->isv_string = h % 53 == 0 ? "Contoso-CMDB:asset=4711" : "";
 }
 
+/* Per mille: 30 failed, 20 retrying, 20 in progress, 10 monitoring; a
+ * row takes the first State whose bound is above its draw. */
+static const struct {
+	unsigned	 below;
+	int		 state;
+} dist_mix[] = {
+	{ 20, 3 },	/* installFailed */
+	{ 30, 6 },	/* removalFailed */
+	{ 40, 2 },	/* installRetrying */
+	{ 50, 5 },	/* removalRetrying */
+	{ 60, 1 },	/* installPending */
+	{ 65, 4 },	/* removalPending */
+	{ 70, 7 },	/* contentUpdating */
+	{ 80, 8 },	/* contentMonitoring */
+	{ 1000, 0 },	/* installed */
+};
+
+static void
+make_dist(struct dist *d, const struct row *r, uint64_t server,
+    uint64_t package)
+{
+	/* Drawn apart from the row's Status, which says nothing of it. */
+	uint64_t	 h = mix((server * UINT64_C(1000003) + package) ^
+			     UINT64_C(0x5d157a7e));
+	uint64_t	 g = mix(h);
+	unsigned	 draw = (unsigned)(h % 1000);
+	unsigned	 src = (unsigned)atoi(r->source_site + 1);
+	char		 host[32], nal[256];
+	size_t		 i = 0;
+
+	while (draw >= dist_mix[i].below)
+		i++;
+	d->state = dist_mix[i].state;
+	/* The content comes from the package's source site's server. */
+	snprintf(host, sizeof(host), "CM%02u.corp.contoso.com", src);
+	snprintf(nal, sizeof(nal),
+	    "[\"Display=\\\\%s\\\"]MSWNET:[\"SMS_SITE=%s\"]\\\\%s\\",
+	    host, r->source_site, host);
+	escape(nal, d->source_nal_json, sizeof(d->source_nal_json), true);
+	escape(nal, d->source_nal_csv, sizeof(d->source_nal_csv), false);
+	d->source_version = 1 + (unsigned)((h >> 10) % 5);
+	/* An install not done yet: the content never arrived there. */
+	d->copied = d->state < 1 || d->state > 3;
+	d->copied_mon = 1 + (int)((h >> 14) % 5);
+	d->copied_day = 1 + (int)((h >> 18) % 28);
+	d->copied_hour = (int)((h >> 24) % 24);
+	d->copied_min = (int)((h >> 30) % 60);
+	d->copied_sec = (int)((h >> 36) % 60);
+	d->copied_usec = (h >> 42) % 4 == 0 ?
+	    (int)((h >> 44) % 1000) * 1000 : 0;
+	/* June, after every copy. */
+	d->summary_day = 1 + (int)(g % 28);
+	d->summary_hour = (int)((g >> 8) % 24);
+	d->summary_min = (int)((g >> 16) % 60);
+	d->summary_sec = (int)((g >> 24) % 60);
+	d->summary_usec = (int)((g >> 32) % 1000) * 1000;
+}
+
+/* none, updated, added, deleted, other */
+static size_t
+status_bucket(int status)
+{
+	return status >= 0 && status <= 3 ? (size_t)status : 4;
+}
+
+/* installed, in progress, retrying, failed, other */
+static size_t
+dist_bucket(int state)
+{
+	switch (state) {
+	case 0:
+		return 0;
+	case 1: case 4: case 7:
+		return 1;
+	case 2: case 5:
+		return 2;
+	case 3: case 6:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
 static void
 json_row(const struct row *r, bool first)
 {
@@ -176,7 +296,7 @@ json_row(const struct row *r, bool first)
 	if (r->msec != 0) {
 		snprintf(frac, sizeof(frac), ".%03d", r->msec);
 		/* .NET's "FFFFFFF": no trailing zeros. */
-		for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)
+		for (size_t n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
 			frac[n - 1] = '\0';
 	}
 	printf("%s  {\n"
@@ -257,22 +377,97 @@ csv_row(const struct row *r)
 	    r->status, r->site, r->relpath_csv, r->site);
 }
 
+/* A DateTime as .NET's ToString('o') writes a UTC one. */
+static void
+json_time(const char *name, int mon, int day, int hour, int min, int sec,
+    int usec, bool last)
+{
+	printf("    \"%s\": \"2024-%02d-%02dT%02d:%02d:%02d.%06d0Z\"%s\n", name,
+	    mon, day, hour, min, sec, usec, last ? "" : ",");
+}
+
+static void
+dist_json_row(const struct row *r, const struct dist *d, bool first)
+{
+	printf("%s  {\n"
+	    "    \"PackageID\": \"%s\",\n"
+	    "    \"ServerNALPath\": \"%s\",\n"
+	    "    \"SiteCode\": \"%s\",\n"
+	    "    \"PackageType\": %d,\n"
+	    "    \"SecuredTypeID\": %d,\n"
+	    "    \"SecureObjectID\": \"%s\",\n"
+	    "    \"SourceNALPath\": \"%s\",\n"
+	    "    \"SourceVersion\": %u,\n",
+	    first ? "" : ",\n", r->package_id, r->nal_json, r->site, r->type,
+	    r->object, r->package_id, d->source_nal_json, d->source_version);
+	if (d->copied)
+		json_time("LastCopied", d->copied_mon, d->copied_day,
+		    d->copied_hour, d->copied_min, d->copied_sec,
+		    d->copied_usec, false);
+	else
+		fputs("    \"LastCopied\": null,\n", stdout);
+	json_time("SummaryDate", 6, d->summary_day, d->summary_hour,
+	    d->summary_min, d->summary_sec, d->summary_usec, false);
+	printf("    \"State\": %d\n  }", d->state);
+}
+
+static const char DIST_CSV_HEADER[] =
+    "\"__CLASS\",\"PackageID\",\"ServerNALPath\",\"SiteCode\","
+    "\"PackageType\",\"SecuredTypeID\",\"SecureObjectID\","
+    "\"SourceNALPath\",\"SourceVersion\",\"LastCopied\",\"SummaryDate\","
+    "\"State\",\"PSComputerName\"\r\n";
+
+static void
+dist_csv_row(const struct row *r, const struct dist *d)
+{
+	char	 copied[32] = "";
+
+	if (d->copied)
+		snprintf(copied, sizeof(copied),
+		    "2024%02d%02d%02d%02d%02d.%06d+000", d->copied_mon,
+		    d->copied_day, d->copied_hour, d->copied_min,
+		    d->copied_sec, d->copied_usec);
+	printf("\"SMS_PackageStatusDistPointsSummarizer\",\"%s\",\"%s\","
+	    "\"%s\",\"%d\",\"%d\",\"%s\",\"%s\",\"%u\",\"%s\","
+	    "\"202406%02d%02d%02d%02d.%06d+000\",\"%d\",\"CM01\"\r\n",
+	    r->package_id, r->nal_csv, r->site, r->type, r->object,
+	    r->package_id, d->source_nal_csv, d->source_version, copied,
+	    d->summary_day, d->summary_hour, d->summary_min,
+	    d->summary_sec, d->summary_usec, d->state);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "class", required_argument, NULL, 'c' },
+		{ "counts", no_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "servers", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char *const dp_counts[] = { "n_none", "n_updated",
+		"n_added", "n_deleted", "n_other" };
+	static const char *const dist_counts[] = { "d_installed",
+		"d_inprogress", "d_retrying", "d_failed", "d_other" };
 	static char	 obuf[1 << 20];
 	struct row	 r;
+	struct dist	 d;
 	uint64_t	 rows, servers = 0, packages, nsites, i;
-	bool		 json = true;
+	uint64_t	 count[NBUCKETS] = { 0 };
+	bool		 json = true, dist = false, counts = false;
 	int		 ch;
 
-	while ((ch = getopt_long(argc, argv, "f:s:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:f:ns:", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			if (strcmp(optarg, "dp") == 0)
+				dist = false;
+			else if (strcmp(optarg, "dist") == 0)
+				dist = true;
+			else
+				usage();
+			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				json = true;
@@ -280,6 +475,9 @@ main(int argc, char **argv)
 				json = false;
 			else
 				usage();
+			break;
+		case 'n':
+			counts = true;
 			break;
 		case 's':
 			servers = parse_count(optarg);
@@ -306,20 +504,38 @@ main(int argc, char **argv)
 	if (nsites > 99)
 		nsites = 99;
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	if (json)
+	if (!counts && json) {
 		fputs(rows == 1 ? "" : "[\n", stdout);
-	else
-		fputs("\xef\xbb\xbf", stdout), fputs(CSV_HEADER, stdout);
+	} else if (!counts) {
+		fputs("\xef\xbb\xbf", stdout);
+		fputs(dist ? DIST_CSV_HEADER : CSV_HEADER, stdout);
+	}
 	for (i = 0; i < rows; i++) {
 		make_row(&r, i / packages, i % packages, nsites);
-		if (json)
+		if (dist)
+			make_dist(&d, &r, i / packages, i % packages);
+		if (counts)
+			count[dist ? dist_bucket(d.state) :
+			    status_bucket(r.status)]++;
+		else if (dist && json)
+			dist_json_row(&r, &d, i == 0);
+		else if (dist)
+			dist_csv_row(&r, &d);
+		else if (json)
 			json_row(&r, i == 0);
 		else
 			csv_row(&r);
 	}
-	/* ConvertTo-Json writes one object, not an array, for one. */
-	if (json)
+	if (counts) {
+		printf("%s=%" PRIu64, dist ? "d_rows" : "rows", rows);
+		for (i = 0; i < NBUCKETS; i++)
+			printf(" %s=%" PRIu64, dist ? dist_counts[i] :
+			    dp_counts[i], count[i]);
+		putchar('\n');
+	} else if (json) {
+		/* ConvertTo-Json writes one object, not an array, for one. */
 		fputs(rows == 1 ? "\n" : "\n]\n", stdout);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("gen_export: stdout");
 		return 1;
