@@ -1855,8 +1855,8 @@ monotonic(void)
  * dpDistStateSince read until DIST_SINCE of it; the rest is for the
  * PackageIDs of the listed rows and the answer.
  */
-#define DIST_COLLECT	0.5
-#define DIST_SINCE	0.75
+#define DIST_COLLECT	0.4
+#define DIST_SINCE	0.6
 
 static int
 over_budget(const struct dp *dp, double share)

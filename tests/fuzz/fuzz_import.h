@@ -220,6 +220,16 @@ fz_collect(const struct dp_record *r, const char *file,
 	fz_mix_str(d, r->source_site);
 	if (DP_PRESENT(r, DP_P_LAST_REFRESH_TIME))
 		fz_mix_str(d, r->last_refresh_time);
+	/* SMS_PackageStatusDistPointsSummarizer's own properties. */
+	fz_mix(d, &r->cls, sizeof(r->cls));
+	fz_mix(d, &r->state, sizeof(r->state));
+	fz_mix(d, &r->source_version, sizeof(r->source_version));
+	fz_mix(d, &r->secured_type_id, sizeof(r->secured_type_id));
+	fz_mix_str(d, r->source_nal_path);
+	if (DP_PRESENT(r, DP_P_LAST_COPIED))
+		fz_mix_str(d, r->last_copied);
+	if (DP_PRESENT(r, DP_P_SUMMARY_DATE))
+		fz_mix_str(d, r->summary_date);
 	return 0;
 }
 
@@ -294,10 +304,17 @@ fz_run(const uint8_t *data, size_t size)
 	 * never the other way round. */
 	FZ_CHECK(parsed == 0 || imported != 0, "parse failed, import did not");
 	if (imported == 0) {
-		FZ_CHECK(c1.records == d.n, "import counted %llu records, "
-		    "the parse %lu", (unsigned long long)c1.records, d.n);
+		FZ_CHECK(c1.records + c1.dist_records == d.n, "import "
+		    "counted %llu+%llu records, the parse %lu",
+		    (unsigned long long)c1.records,
+		    (unsigned long long)c1.dist_records, d.n);
+		FZ_CHECK(c1.records == 0 || c1.dist_records == 0,
+		    "one file, records of both classes");
 		FZ_CHECK(c1.inserted + c1.updated + c1.unchanged == c1.records,
 		    "counts do not add up");
+		FZ_CHECK(c1.dist_inserted + c1.dist_updated +
+		    c1.dist_unchanged == c1.dist_records,
+		    "summarizer counts do not add up");
 		memset(&c2, 0, sizeof(c2));
 		FZ_CHECK(fz_import(true, &c2) == 0, "a second import of the "
 		    "same file failed");
@@ -307,6 +324,13 @@ fz_run(const uint8_t *data, size_t size)
 		    "removed", (unsigned long long)c2.inserted,
 		    (unsigned long long)c2.updated,
 		    (unsigned long long)c2.removed);
+		FZ_CHECK(c2.dist_records == c1.dist_records &&
+		    c2.dist_inserted == 0 && c2.dist_updated == 0 &&
+		    c2.dist_removed == 0, "a second import changed "
+		    "distributions: %llu inserted, %llu updated, %llu removed",
+		    (unsigned long long)c2.dist_inserted,
+		    (unsigned long long)c2.dist_updated,
+		    (unsigned long long)c2.dist_removed);
 	}
 
 	/* The same text in UTF-16 must read the same.  Only for UTF-8
