@@ -31,6 +31,23 @@
 
 #include "model/dp_store_int.h"
 
+/*
+ * A State in the inprogress bucket, and one whose first appearance is
+ * announced (retrying or failed), spelled as comparisons: an IN list of
+ * more than two constants makes SQLite build an ephemeral table each
+ * time a trigger program runs, which was a quarter of the instructions
+ * of a first import of summarizer rows.
+ */
+#define DP_SQL_DIST_INPROGRESS(row)					\
+	row ".state = " DP_SQL_DIST_INSTALL_PENDING " OR "		\
+	row ".state = " DP_SQL_DIST_REMOVAL_PENDING " OR "		\
+	row ".state = " DP_SQL_DIST_CONTENT_UPDATING
+#define DP_SQL_DIST_ANNOUNCED(row)					\
+	"(" row ".state = " DP_SQL_DIST_INSTALL_RETRYING " OR "		\
+	row ".state = " DP_SQL_DIST_INSTALL_FAILED " OR "		\
+	row ".state = " DP_SQL_DIST_REMOVAL_RETRYING " OR "		\
+	row ".state = " DP_SQL_DIST_REMOVAL_FAILED ")"
+
 static const char *const dp_migrations[] = {
 	/* 0 -> 1: the first schema. */
 	"CREATE TABLE meta ("
@@ -395,9 +412,7 @@ static const char *const dp_migrations[] = {
 	"  UPDATE server SET "
 	"d_rows = d_rows + 1, "
 	"d_installed = d_installed + (NEW.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress + (NEW.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress + (" DP_SQL_DIST_INPROGRESS("NEW") "), "
 	"d_retrying = d_retrying + (NEW.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")), "
@@ -409,9 +424,7 @@ static const char *const dp_migrations[] = {
 	"  UPDATE package SET "
 	"d_rows = d_rows + 1, "
 	"d_installed = d_installed + (NEW.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress + (NEW.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress + (" DP_SQL_DIST_INPROGRESS("NEW") "), "
 	"d_retrying = d_retrying + (NEW.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")), "
@@ -423,9 +436,7 @@ static const char *const dp_migrations[] = {
 	"  UPDATE meta SET "
 	"d_rows = d_rows + 1, "
 	"d_installed = d_installed + (NEW.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress + (NEW.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress + (" DP_SQL_DIST_INPROGRESS("NEW") "), "
 	"d_retrying = d_retrying + (NEW.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")), "
@@ -444,10 +455,7 @@ static const char *const dp_migrations[] = {
 	"CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 	"  FROM server s, package p "
 	"  WHERE s.idx = NEW.server_idx AND p.idx = NEW.package_idx "
-	"    AND NEW.state IN (" DP_SQL_DIST_INSTALL_RETRYING ", "
-	"    " DP_SQL_DIST_INSTALL_FAILED ", "
-	DP_SQL_DIST_REMOVAL_RETRYING ", "
-	"    " DP_SQL_DIST_REMOVAL_FAILED "); "
+	"    AND " DP_SQL_DIST_ANNOUNCED("NEW") "; "
 	"END;"
 
 	/* A writer that did not say since when (plain SQL): now. */
@@ -463,9 +471,7 @@ static const char *const dp_migrations[] = {
 	"  UPDATE server SET "
 	"d_rows = d_rows - 1, "
 	"d_installed = d_installed - (OLD.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress - (OLD.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress - (" DP_SQL_DIST_INPROGRESS("OLD") "), "
 	"d_retrying = d_retrying - (OLD.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")), "
@@ -477,9 +483,7 @@ static const char *const dp_migrations[] = {
 	"  UPDATE package SET "
 	"d_rows = d_rows - 1, "
 	"d_installed = d_installed - (OLD.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress - (OLD.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress - (" DP_SQL_DIST_INPROGRESS("OLD") "), "
 	"d_retrying = d_retrying - (OLD.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")), "
@@ -491,9 +495,7 @@ static const char *const dp_migrations[] = {
 	"  UPDATE meta SET "
 	"d_rows = d_rows - 1, "
 	"d_installed = d_installed - (OLD.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress - (OLD.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress - (" DP_SQL_DIST_INPROGRESS("OLD") "), "
 	"d_retrying = d_retrying - (OLD.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")), "
@@ -519,11 +521,8 @@ static const char *const dp_migrations[] = {
 	"  UPDATE server SET "
 	"d_installed = d_installed + (NEW.state = " DP_SQL_DIST_INSTALLED ") "
 	"- (OLD.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress + (NEW.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")) - (OLD.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress + (" DP_SQL_DIST_INPROGRESS("NEW") ") "
+	"- (" DP_SQL_DIST_INPROGRESS("OLD") "), "
 	"d_retrying = d_retrying + (NEW.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")) - (OLD.state IN "
@@ -541,11 +540,8 @@ static const char *const dp_migrations[] = {
 	"  UPDATE package SET "
 	"d_installed = d_installed + (NEW.state = " DP_SQL_DIST_INSTALLED ") "
 	"- (OLD.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress + (NEW.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")) - (OLD.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress + (" DP_SQL_DIST_INPROGRESS("NEW") ") "
+	"- (" DP_SQL_DIST_INPROGRESS("OLD") "), "
 	"d_retrying = d_retrying + (NEW.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")) - (OLD.state IN "
@@ -563,11 +559,8 @@ static const char *const dp_migrations[] = {
 	"  UPDATE meta SET "
 	"d_installed = d_installed + (NEW.state = " DP_SQL_DIST_INSTALLED ") "
 	"- (OLD.state = " DP_SQL_DIST_INSTALLED "), "
-	"d_inprogress = d_inprogress + (NEW.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")) - (OLD.state IN "
-	"(" DP_SQL_DIST_INSTALL_PENDING ", " DP_SQL_DIST_REMOVAL_PENDING ", "
-	DP_SQL_DIST_CONTENT_UPDATING ")), "
+	"d_inprogress = d_inprogress + (" DP_SQL_DIST_INPROGRESS("NEW") ") "
+	"- (" DP_SQL_DIST_INPROGRESS("OLD") "), "
 	"d_retrying = d_retrying + (NEW.state IN "
 	"(" DP_SQL_DIST_INSTALL_RETRYING ", "
 	DP_SQL_DIST_REMOVAL_RETRYING ")) - (OLD.state IN "
